@@ -1,0 +1,1 @@
+"""servicekpi: after-sales service KPIs, scores, escalations and follow-ups."""

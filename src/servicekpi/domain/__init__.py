@@ -1,0 +1,55 @@
+"""The domain: pure-Python value objects of after-sales service (no numpy, no I/O).
+
+Internal package: import the public names from :mod:`servicekpi`.
+"""
+
+from servicekpi.domain.appraisal import Appraisal, AppraisalItem, Deduction
+from servicekpi.domain.enums import (
+    AppraisalTrack,
+    CallbackOutcome,
+    CallbackSubject,
+    Channel,
+    ComplaintFlag,
+    ComplaintSource,
+    EscalationLevel,
+    Loyalty,
+    PeriodKind,
+    Priority,
+    RaterRole,
+    Role,
+    ServiceType,
+    Tier,
+)
+from servicekpi.domain.people import Agent, Customer, Station, Team
+from servicekpi.domain.period import Period
+from servicekpi.domain.records import Callback, Complaint, Order, Rating, Ticket
+
+__all__ = (
+    "Agent",
+    "Appraisal",
+    "AppraisalItem",
+    "AppraisalTrack",
+    "Callback",
+    "CallbackOutcome",
+    "CallbackSubject",
+    "Channel",
+    "Complaint",
+    "ComplaintFlag",
+    "ComplaintSource",
+    "Customer",
+    "Deduction",
+    "EscalationLevel",
+    "Loyalty",
+    "Order",
+    "Period",
+    "PeriodKind",
+    "Priority",
+    "Rating",
+    "RaterRole",
+    "Role",
+    "ServiceType",
+    "Station",
+    "Team",
+    "Ticket",
+    "Tier",
+)
