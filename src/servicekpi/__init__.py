@@ -1,1 +1,133 @@
-"""servicekpi: after-sales service KPIs, scores, escalations and follow-ups."""
+"""servicekpi: after-sales service KPIs, explainable scores, escalations and follow-ups.
+
+The stable API is what this module exports; everything under ``servicekpi.domain``,
+``servicekpi.kernel`` and the ``_``-prefixed modules is internal. Errors live in
+:mod:`servicekpi.exceptions`.
+
+>>> import servicekpi as sk
+>>> data = sk.synth.month(seed=3, tickets=1_000, agents=10, stations=1)
+>>> len(data.tickets), sk.Policy.default().kpis["csi_rate"].target
+(1000, 0.93)
+"""
+
+from servicekpi import synth
+from servicekpi.calendar import WorkCalendar
+from servicekpi.dataset import Dataset
+from servicekpi.domain import (
+    Agent,
+    Appraisal,
+    AppraisalItem,
+    AppraisalTrack,
+    Callback,
+    CallbackOutcome,
+    CallbackSubject,
+    Channel,
+    Complaint,
+    ComplaintFlag,
+    ComplaintSource,
+    Customer,
+    Deduction,
+    Direction,
+    EscalationLevel,
+    Loyalty,
+    Order,
+    Period,
+    PeriodKind,
+    Priority,
+    Rating,
+    RaterRole,
+    Role,
+    ServiceType,
+    Station,
+    Team,
+    Ticket,
+    Tier,
+)
+from servicekpi.exceptions import ServiceKPIError
+from servicekpi.kernel import MISSING
+from servicekpi.policy import (
+    Cadence,
+    ConsequencePolicy,
+    EscalationPolicy,
+    FollowUpPolicy,
+    KpiTarget,
+    Policy,
+    RaterPolicy,
+    SlaPolicy,
+    TeamTargets,
+)
+from servicekpi.tables import (
+    AgentTable,
+    CallbackTable,
+    Coded,
+    ComplaintTable,
+    CustomerTable,
+    OrderTable,
+    RatingTable,
+    TicketTable,
+    ValidationIssue,
+    ValidationReport,
+)
+
+__version__ = "0.1.0"
+
+__all__ = (
+    # domain: who is measured
+    "Agent",
+    "Customer",
+    "Station",
+    "Team",
+    # domain: records
+    "Appraisal",
+    "AppraisalItem",
+    "Callback",
+    "Complaint",
+    "Deduction",
+    "Order",
+    "Period",
+    "Rating",
+    "Ticket",
+    # domain: closed sets
+    "AppraisalTrack",
+    "CallbackOutcome",
+    "CallbackSubject",
+    "Channel",
+    "ComplaintFlag",
+    "ComplaintSource",
+    "Direction",
+    "EscalationLevel",
+    "Loyalty",
+    "PeriodKind",
+    "Priority",
+    "RaterRole",
+    "Role",
+    "ServiceType",
+    "Tier",
+    # policy and business time
+    "Cadence",
+    "ConsequencePolicy",
+    "EscalationPolicy",
+    "FollowUpPolicy",
+    "KpiTarget",
+    "Policy",
+    "RaterPolicy",
+    "SlaPolicy",
+    "TeamTargets",
+    "WorkCalendar",
+    # tables
+    "AgentTable",
+    "CallbackTable",
+    "Coded",
+    "ComplaintTable",
+    "CustomerTable",
+    "Dataset",
+    "MISSING",
+    "OrderTable",
+    "RatingTable",
+    "TicketTable",
+    "ValidationIssue",
+    "ValidationReport",
+    # errors and data
+    "ServiceKPIError",
+    "synth",
+)

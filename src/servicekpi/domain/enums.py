@@ -16,6 +16,7 @@ __all__ = (
     "CallbackOutcome",
     "CallbackSubject",
     "Channel",
+    "Direction",
     "ComplaintFlag",
     "ComplaintSource",
     "EscalationLevel",
@@ -196,6 +197,13 @@ class RaterRole(_Choice):
     SUBORDINATE = "subordinate"
     CUSTOMER = "customer"
     EXTERNAL_EXPERT = "external_expert"
+
+
+class Direction(_Choice):
+    """Whether a higher or a lower KPI value is better."""
+
+    HIGHER = "higher"
+    LOWER = "lower"
 
 
 class PeriodKind(_Choice):

@@ -323,18 +323,18 @@ class Order:
         order_id: unique id.
         customer_id: the buyer.
         agent_id: the agent credited with it.
-        placed_at: when it was placed (aware).
+        created_at: when it was placed (aware).
         amount: the order amount (exact decimal, >= 0).
-        paid_amount: what has been paid (<= ``amount``).
-        refunded_amount: what has been refunded (<= ``paid_amount``).
+        paid: what has been paid (<= ``amount``).
+        refunded: what has been refunded (<= ``paid``).
         station_id: the station, if any.
         valid: whether it counts as a valid order (有效订单).
         abnormal: whether it is an abnormal order (异常订单).
-        from_consultation: whether it came out of a consultation (咨询转化).
+        consultation_ticket_id: the consultation it came out of (咨询转化), if any.
 
     >>> from datetime import datetime, timezone
     >>> Order(order_id="O-1", customer_id="C-1", agent_id="A-1", amount="199.90",
-    ...       paid_amount="199.90", placed_at=datetime(2026, 10, 2, tzinfo=timezone.utc)).amount
+    ...       paid="199.90", created_at=datetime(2026, 10, 2, tzinfo=timezone.utc)).amount
     Decimal('199.90')
 
     .. versionadded:: 0.1
@@ -347,22 +347,22 @@ class Order:
     order_id: str = attrs.field(validator=_checks.ident)
     customer_id: str = attrs.field(validator=_checks.ident)
     agent_id: str = attrs.field(validator=_checks.ident)
-    placed_at: datetime = attrs.field(validator=_checks.aware)
+    created_at: datetime = attrs.field(validator=_checks.aware)
     amount: Decimal = attrs.field(converter=_checks.to_decimal,
                                   validator=[_checks.required, _checks.money])
-    paid_amount: Decimal = attrs.field(default=Decimal(0), converter=_checks.to_decimal,
-                                       validator=_checks.money)
-    refunded_amount: Decimal = attrs.field(default=Decimal(0), converter=_checks.to_decimal,
-                                           validator=_checks.money)
+    paid: Decimal = attrs.field(default=Decimal(0), converter=_checks.to_decimal,
+                                validator=[_checks.required, _checks.money])
+    refunded: Decimal = attrs.field(default=Decimal(0), converter=_checks.to_decimal,
+                                    validator=[_checks.required, _checks.money])
     station_id: str | None = attrs.field(default=None, validator=_checks.optional_ident)
     valid: bool = attrs.field(default=True, validator=_checks.boolean)
     abnormal: bool = attrs.field(default=False, validator=_checks.boolean)
-    from_consultation: bool = attrs.field(default=False, validator=_checks.boolean)
+    consultation_ticket_id: str | None = attrs.field(default=None,
+                                                     validator=_checks.optional_ident)
 
     def __attrs_post_init__(self) -> None:
-        if self.paid_amount > self.amount:
-            raise _checks.fail(self, f"'paid_amount' ({self.paid_amount}) exceeds 'amount' "
-                                     f"({self.amount})")
-        if self.refunded_amount > self.paid_amount:
-            raise _checks.fail(self, f"'refunded_amount' ({self.refunded_amount}) exceeds "
-                                     f"'paid_amount' ({self.paid_amount})")
+        if self.paid > self.amount:
+            raise _checks.fail(self, f"'paid' ({self.paid}) exceeds 'amount' ({self.amount})")
+        if self.refunded > self.paid:
+            raise _checks.fail(self, f"'refunded' ({self.refunded}) exceeds 'paid' "
+                                     f"({self.paid})")

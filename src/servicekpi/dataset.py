@@ -1,0 +1,91 @@
+"""A month's (or any span's) records together: the input of an evaluation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, final
+
+import attrs
+
+from servicekpi.domain import Period, Station, Team
+from servicekpi.tables import (
+    AgentTable,
+    CallbackTable,
+    ComplaintTable,
+    CustomerTable,
+    OrderTable,
+    RatingTable,
+    TicketTable,
+)
+
+__all__ = ("Dataset",)
+
+
+def _empty(table: Any) -> Any:
+    return lambda: table.from_columns({c.name: [] for c in table.SCHEMA.columns
+                                       if c.required})[0]
+
+
+def _teams(value: Iterable[Team]) -> tuple[Team, ...]:
+    return tuple(value)
+
+
+def _stations(value: Iterable[Station]) -> tuple[Station, ...]:
+    return tuple(value)
+
+
+@final
+@attrs.frozen(kw_only=True, eq=False)
+class Dataset:
+    """The records of a service organisation, as validated tables.
+
+    Only ``tickets`` is required; every other table defaults to empty. ``period`` is
+    the period the data was collected for, if known (the synthetic month sets it).
+
+    >>> from servicekpi import synth
+    >>> data = synth.month(seed=1, tickets=500, agents=8, stations=1)
+    >>> print(data.summary())
+    dataset for 2026-10 (Asia/Shanghai)
+      agents        8 rows
+      teams         1
+      stations      1
+      customers   125 rows
+      tickets     500 rows
+      complaints    5 rows
+      callbacks   247 rows
+      ratings      45 rows
+      orders       50 rows
+
+    .. versionadded:: 0.1
+    """
+
+    tickets: TicketTable = attrs.field(validator=attrs.validators.instance_of(TicketTable))
+    agents: AgentTable = attrs.field(factory=_empty(AgentTable),
+                                     validator=attrs.validators.instance_of(AgentTable))
+    teams: tuple[Team, ...] = attrs.field(default=(), converter=_teams)
+    stations: tuple[Station, ...] = attrs.field(default=(), converter=_stations)
+    customers: CustomerTable = attrs.field(factory=_empty(CustomerTable),
+                                           validator=attrs.validators.instance_of(
+                                               CustomerTable))
+    complaints: ComplaintTable = attrs.field(factory=_empty(ComplaintTable),
+                                             validator=attrs.validators.instance_of(
+                                                 ComplaintTable))
+    callbacks: CallbackTable = attrs.field(factory=_empty(CallbackTable),
+                                           validator=attrs.validators.instance_of(
+                                               CallbackTable))
+    ratings: RatingTable = attrs.field(factory=_empty(RatingTable),
+                                       validator=attrs.validators.instance_of(RatingTable))
+    orders: OrderTable = attrs.field(factory=_empty(OrderTable),
+                                     validator=attrs.validators.instance_of(OrderTable))
+    period: Period | None = None
+
+    def summary(self) -> str:
+        """A few lines naming each table and its size."""
+        head = f"dataset for {self.period}" if self.period else "dataset"
+        rows = [head]
+        for name in ("agents", "teams", "stations", "customers", "tickets", "complaints",
+                     "callbacks", "ratings", "orders"):
+            value = getattr(self, name)
+            size = f"{len(value):>5} rows" if hasattr(value, "SCHEMA") else f"{len(value):>5}"
+            rows.append(f"  {name:<10}{size}")
+        return "\n".join(rows)
