@@ -7,8 +7,8 @@ numpy arrays:
 ==========  =========================  ==================================================
 kind        dtype                      missing
 ==========  =========================  ==================================================
-id          ``int32`` codes + labels   code ``-1``; labels sorted, so codes do not depend
-                                       on row order
+id          ``int32`` codes + labels   code ``-1``; labels sorted for plain input (codes
+                                       do not depend on row order), kept for Coded
 choice      ``int8`` enum index        code ``-1`` (member order of the enum)
 time        ``int64`` epoch seconds    :data:`MISSING` (NaT's bit pattern); floored to
                                        whole seconds

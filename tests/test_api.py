@@ -1,0 +1,65 @@
+"""The stable API: ``servicekpi.__all__`` is pinned and documented."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import servicekpi
+import servicekpi.exceptions
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "api.md"
+
+FROZEN = (
+    "Agent", "Customer", "Station", "Team",
+    "Appraisal", "AppraisalItem", "Callback", "Complaint", "Deduction", "Order", "Period",
+    "Rating", "Ticket",
+    "AppraisalTrack", "CallbackOutcome", "CallbackSubject", "Channel", "ComplaintFlag",
+    "ComplaintSource", "Direction", "EscalationLevel", "Loyalty", "PeriodKind", "Priority",
+    "RaterRole", "Role", "ServiceType", "Tier",
+    "Cadence", "ConsequencePolicy", "EscalationPolicy", "FollowUpPolicy", "KpiTarget",
+    "Policy", "RaterPolicy", "SlaPolicy", "TeamTargets", "WorkCalendar",
+    "AgentTable", "CallbackTable", "Coded", "ComplaintTable", "CustomerTable", "Dataset",
+    "MISSING", "OrderTable", "RatingTable", "TicketTable", "ValidationIssue",
+    "ValidationReport",
+    "ServiceKPIError", "synth",
+)
+
+
+def _documented(section: str) -> set[str]:
+    text = DOCS.read_text(encoding="utf-8")
+    body = text.split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"^- `([A-Za-z_]+)`", body, flags=re.MULTILINE))
+
+
+class TestStableApi:
+    """``__all__`` equals the frozen list and the documented one, and every name exists."""
+
+    def test_all_is_frozen(self) -> None:
+        assert FROZEN == servicekpi.__all__
+
+    def test_all_is_documented(self) -> None:
+        assert set(FROZEN) == _documented("servicekpi")
+
+    def test_every_name_resolves(self) -> None:
+        missing = [name for name in servicekpi.__all__ if not hasattr(servicekpi, name)]
+        assert [] == missing
+
+    def test_no_duplicates(self) -> None:
+        assert len(set(servicekpi.__all__)) == len(servicekpi.__all__)
+
+    def test_exceptions_are_documented(self) -> None:
+        text = DOCS.read_text(encoding="utf-8").split("## servicekpi.exceptions", 1)[1]
+        undocumented = [n for n in servicekpi.exceptions.__all__ if f"`{n}`" not in text]
+        assert [] == undocumented
+
+
+class TestTableDocs:
+    """docs/tables.md shows every table's schema exactly as the code defines it."""
+
+    def test_schemas_match(self) -> None:
+        from servicekpi.tables import ALL_TABLES
+
+        text = (DOCS.parent / "tables.md").read_text(encoding="utf-8")
+        stale = [t.SCHEMA.name for t in ALL_TABLES if t.SCHEMA.describe() not in text]
+        assert [] == stale
