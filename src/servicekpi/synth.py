@@ -51,6 +51,7 @@ from servicekpi.tables import (
     RatingTable,
     Table,
     TicketTable,
+    _KnownGoodLabels,
 )
 
 __all__ = ("month",)
@@ -127,7 +128,7 @@ def month(seed: int = 0, *, tickets: int = 20_000, agents: int = 40, stations: i
 
 def _ids(prefix: str, n: int) -> tuple[str, ...]:
     pattern = f"{prefix}%0{max(4, len(str(n)))}d"
-    return tuple(map(pattern.__mod__, range(1, n + 1)))
+    return _KnownGoodLabels(map(pattern.__mod__, range(1, n + 1)))
 
 
 def _used(codes: NDArray[Any], labels: tuple[str, ...]) -> Coded:
@@ -136,7 +137,7 @@ def _used(codes: NDArray[Any], labels: tuple[str, ...]) -> Coded:
     used, inverse = np.unique(codes[present], return_inverse=True)
     out = np.full(len(codes), -1, dtype=np.int64)
     out[present] = inverse
-    return Coded(codes=out, labels=[labels[i] for i in used])
+    return Coded(codes=out, labels=_KnownGoodLabels(labels[i] for i in used))
 
 
 T = TypeVar("T", bound=Table)

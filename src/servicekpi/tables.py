@@ -115,8 +115,18 @@ _DTYPES: Final = {
 }
 
 
+class _KnownGoodLabels(tuple[str, ...]):
+    """Labels made by servicekpi itself (unique, non-empty, trimmed by construction).
+
+    Checking ten million generated ids costs seconds and finds nothing, so
+    :func:`_parse_id` skips the check for this private type; user input never has it.
+    """
+
+    __slots__ = ()
+
+
 def _label_tuple(labels: Iterable[str]) -> tuple[str, ...]:
-    return tuple(labels)
+    return labels if isinstance(labels, _KnownGoodLabels) else tuple(labels)
 
 
 @final
@@ -347,11 +357,11 @@ def _parse_id(column: Column, raw: Any, n: int) -> _Parsed:
     if isinstance(raw, Coded):
         codes = raw.codes.astype(np.int64, copy=False)
         labels = raw.labels
-        bad_label = _first_bad_label(labels)
+        bad_label = None if isinstance(labels, _KnownGoodLabels) else _first_bad_label(labels)
         if bad_label is not None:
             raise SchemaError(f"{column.name!r}: Coded labels must be non-empty strings "
                               f"without surrounding spaces (got {bad_label!r})")
-        if len(set(labels)) != len(labels):
+        if not isinstance(labels, _KnownGoodLabels) and len(set(labels)) != len(labels):
             raise SchemaError(f"{column.name!r}: Coded labels must be unique")
         parsed = _Parsed(codes.astype(np.int32), labels)
         parsed.fail((codes < -1) | (codes >= len(labels)), "bad_code",
@@ -1290,3 +1300,10 @@ class AgentTable(Table):
 
 ALL_TABLES: Final = (TicketTable, ComplaintTable, CallbackTable, RatingTable, OrderTable,
                      CustomerTable, AgentTable)
+
+# Each table's docstring carries its schema, generated from the schema itself so the
+# two cannot drift apart (docs/tables.md is checked against the same text by a test).
+for _table in ALL_TABLES:
+    _table.__doc__ = (_table.__doc__ or "") + "\n    Schema:\n\n" + "\n".join(
+        "    " + line for line in _table.SCHEMA.describe().splitlines()) + "\n"
+del _table
