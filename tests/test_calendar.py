@@ -143,7 +143,9 @@ ANCHORS = [
     ("Asia/Sakhalin", date(2016, 3, 27)),
     ("Pacific/Apia", date(2011, 12, 30)),  # a skipped day
     ("Asia/Kathmandu", date(1986, 1, 1)),  # +05:30 -> +05:45
-    ("Pacific/Kiritimati", date(1995, 1, 1)),  # skips 31 December, early in a UTC year
+    ("Pacific/Kiritimati", date(1994, 12, 31)),  # a skipped day
+    ("Africa/Sao_Tome", date(2018, 1, 1)),  # changes at 01:00Z on New Year's Day
+    ("America/Lima", date(1986, 1, 1)),
     ("Asia/Shanghai", date(1991, 4, 14)),
     ("Asia/Shanghai", date(2024, 2, 10)),
     ("UTC", date(1970, 1, 3)),

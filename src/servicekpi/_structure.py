@@ -60,14 +60,16 @@ def _convert(tp: Any, value: Any, path: str) -> Any:
         return value if isinstance(value, tp) else build(tp, value, path)
     if origin in (FrozenDict, Mapping, dict) or tp is FrozenDict:
         if not isinstance(value, Mapping):
-            return value
+            raise PolicyError(f"{path}: expected a table (got {value!r})")
         key_tp, value_tp = args or (Any, Any)
         return FrozenDict({_convert(key_tp, k, f"{path}.{k}"): _convert(value_tp, v, f"{path}.{k}")
                            for k, v in value.items()})
     if origin in (tuple, frozenset):
-        if not isinstance(value, (list, tuple, set, frozenset)):
-            return value
         item_tp = args[0] if args else Any
+        if not isinstance(value, (list, tuple, set, frozenset)):
+            if _is_scalar(item_tp):
+                raise PolicyError(f"{path}: expected an array (got {value!r})")
+            return value  # e.g. a calendar day written "08:30-12:00": its converter reads it
         items = [_convert(item_tp, item, f"{path}[{i}]") for i, item in enumerate(value)]
         return tuple(items) if origin is tuple else frozenset(items)
     try:
@@ -90,6 +92,10 @@ def _convert(tp: Any, value: Any, path: str) -> Any:
     except (ServiceKPIError, ValueError) as error:
         raise PolicyError(f"{path}: {error}") from error
     return value
+
+
+def _is_scalar(tp: Any) -> bool:
+    return tp in (str, int, float, bool) or (isinstance(tp, type) and issubclass(tp, enum.Enum))
 
 
 def dump(value: Any) -> Any:
@@ -153,9 +159,20 @@ def _key(key: str) -> str:
     return key if bare else _string(key)
 
 
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\b": "\\b", "\t": "\\t", "\n": "\\n",
+            "\f": "\\f", "\r": "\\r"}
+
+
 def _string(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{escaped}"'
+    out = []
+    for char in text:
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{ord(char):04X}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
 
 
 def _value(value: Any) -> str:

@@ -117,7 +117,7 @@ class DuplicateKeyError(ServiceKPIError, ValueError):
 
 def _hint(key: object, known: Iterable[object]) -> str:
     names = [str(k) for k in known]
-    close = difflib.get_close_matches(str(key), names, n=1)
+    close = difflib.get_close_matches(key, names, n=1) if isinstance(key, str) else []
     if close:
         return f". Did you mean {close[0]!r}?"
     if names and len(names) <= 12:

@@ -63,6 +63,53 @@ def _frozen_map(value: Mapping[Any, Any]) -> FrozenDict[Any, Any]:
     return value if isinstance(value, FrozenDict) else FrozenDict(value)
 
 
+def _frozen_mixes(value: Mapping[str, Mapping[str, float]]) -> FrozenDict[str, FrozenDict[str, float]]:
+    if not isinstance(value, Mapping):
+        raise PolicyError(f"'weights' must be a mapping of service type to KPI weights "
+                          f"(got {value!r})")
+    return FrozenDict({kind: _frozen_map(mix) if isinstance(mix, Mapping) else mix
+                       for kind, mix in value.items()})
+
+
+def _one_of(*choices: str) -> Any:
+    def check(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value not in choices:
+            raise PolicyError(f"{attribute.name!r} must be in {choices!r} (got {value!r})")
+
+    return check
+
+
+def _members(kind: Any) -> Any:
+    def convert(value: Any) -> frozenset[Any]:
+        if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+            raise PolicyError(f"expected a collection of {kind.__name__} values "
+                              f"(got {value!r})")
+        try:
+            return frozenset(kind(item) for item in value)
+        except ValueError as error:
+            raise PolicyError(str(error)) from error
+
+    return convert
+
+
+def _sources(value: Any) -> frozenset[ComplaintSource]:
+    return _members(ComplaintSource)(value)  # type: ignore[no-any-return]
+
+
+def _flag_set(value: Any) -> frozenset[ComplaintFlag]:
+    return _members(ComplaintFlag)(value)  # type: ignore[no-any-return]
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str) or not hasattr(value, "__iter__"):
+        raise PolicyError(f"expected a list of strings (got {value!r})")
+    items = tuple(value)
+    for item in items:
+        if not isinstance(item, str):
+            raise PolicyError(f"expected a list of strings (got {item!r} in {value!r})")
+    return items
+
+
 def _non_negative(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
         raise PolicyError(f"{attribute.name!r} must be >= 0 (got {value!r})")
@@ -139,8 +186,7 @@ class RaterPolicy:
     weights: FrozenDict[RaterRole, float] = attrs.field(
         factory=lambda: FrozenDict({RaterRole.SELF: 0.3, RaterRole.SUPERVISOR: 0.7}),
         converter=_frozen_map)
-    missing: str = attrs.field(default="renormalise",
-                               validator=attrs.validators.in_(("renormalise", "fail")))
+    missing: str = attrs.field(default="renormalise", validator=_one_of("renormalise", "fail"))
 
     def __attrs_post_init__(self) -> None:
         for role in self.weights:
@@ -175,9 +221,10 @@ class EscalationPolicy:
     repeat_unsolved_callbacks: int = attrs.field(default=2, validator=_positive)
     repeat_window_days: int = attrs.field(default=30, validator=_positive)
     severe_sources: frozenset[ComplaintSource] = attrs.field(
-        factory=lambda: frozenset({ComplaintSource.WALK_IN}), converter=frozenset)
+        factory=lambda: frozenset({ComplaintSource.WALK_IN}),
+        converter=_sources)
     severe_flags: frozenset[ComplaintFlag] = attrs.field(
-        factory=lambda: frozenset(ComplaintFlag), converter=frozenset)
+        factory=lambda: frozenset(ComplaintFlag), converter=_flag_set)
     severe_after_working_days: int = attrs.field(default=10, validator=_positive)
     repeat_penalty: float = attrs.field(default=200.0, validator=_non_negative)
     severe_penalty: float = attrs.field(default=500.0, validator=_non_negative)
@@ -193,8 +240,7 @@ class Cadence:
     'monthly'
     """
 
-    freq: str = attrs.field(validator=attrs.validators.in_(("daily", "weekly", "monthly",
-                                                            "yearly")))
+    freq: str = attrs.field(validator=_one_of("daily", "weekly", "monthly", "yearly"))
     interval: int = attrs.field(default=1, validator=_positive)
 
 
@@ -225,7 +271,7 @@ class FollowUpPolicy:
     cadence: FrozenDict[str, Cadence] = attrs.field(factory=_default_cadences,
                                                     converter=_frozen_map)
     customer_hours: tuple[str, ...] = attrs.field(default=("09:00-12:00", "13:30-20:00"),
-                                                  converter=tuple)
+                                                  converter=_strings)
     home_visit_share: float = attrs.field(default=0.05, validator=_share)
     assignee_role: Role = attrs.field(default=Role.FOLLOWUP_CLERK, converter=Role)
 
@@ -395,7 +441,7 @@ class Policy:
     calendar: WorkCalendar = attrs.field(factory=WorkCalendar)
     kpis: FrozenDict[str, KpiTarget] = attrs.field(factory=_default_kpis, converter=_frozen_map)
     weights: FrozenDict[str, FrozenDict[str, float]] = attrs.field(
-        factory=_default_weights, converter=_frozen_map)
+        factory=_default_weights, converter=_frozen_mixes)
     satisfied_threshold: float = attrs.field(default=4.0)
     grades: FrozenDict[str, float] = attrs.field(factory=_default_grades,
                                                  converter=_frozen_map)
@@ -461,11 +507,22 @@ class Policy:
     def from_mapping(cls, data: Mapping[str, Any]) -> Policy:
         """A policy from plain nested data; keys absent keep their defaults.
 
-        Nested tables replace a section field by field; a mapping such as ``kpis`` or
-        ``weights`` merges key by key into the default one, so a file that sets one
-        KPI target keeps the others.
+        By default (``extends = "default"``) the data is laid over the default policy:
+        nested tables replace a section field by field, and a mapping such as ``kpis``
+        merges key by key, so a file that sets one KPI target keeps the others. With
+        ``extends = "none"`` (what :meth:`to_toml` writes) the data is the whole policy,
+        so KPIs or weight mixes it leaves out are really gone.
         """
-        merged = _merge(_structure.dump(cls.default()), data, "policy")
+        if not isinstance(data, Mapping):
+            raise PolicyError(f"policy: expected a table (got {data!r})")
+        body = dict(data)
+        extends = body.pop("extends", "default")
+        if extends == "none":
+            return _structure.build(cls, body, "policy")
+        if extends != "default":
+            raise PolicyError(f"policy.extends: must be 'default' or 'none' "
+                              f"(got {extends!r})")
+        merged = _merge(_structure.dump(cls.default()), body, "policy")
         return _structure.build(cls, merged, "policy")
 
     @classmethod
@@ -493,8 +550,11 @@ class Policy:
         return cls.from_mapping(data)
 
     def to_mapping(self) -> dict[str, Any]:
-        """Plain nested data that :meth:`from_mapping` reads back to an equal policy."""
-        result: dict[str, Any] = _structure.dump(self)
+        """Plain nested data that :meth:`from_mapping` reads back to an equal policy.
+
+        It starts with ``extends = "none"``: it is the whole policy, not an overlay.
+        """
+        result: dict[str, Any] = {"extends": "none", **_structure.dump(self)}
         return result
 
     def to_toml(self) -> str:

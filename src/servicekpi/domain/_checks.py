@@ -8,8 +8,9 @@ the field, shows the value and, when known, the record's id.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar, Protocol
 
@@ -17,6 +18,9 @@ import attrs
 from dateutil import tz as dateutil_tz
 
 from servicekpi.exceptions import InvalidRecordError, NaiveDatetimeError
+
+# "UTC" or Area/Location names; rejects POSIX TZ strings ("GMT+3") and file paths.
+_IANA = re.compile(r"^(?:UTC|[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)+)$")
 
 Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 
@@ -96,7 +100,7 @@ def optional_aware(instance: Any, attribute: attrs.Attribute[Any], value: Any) -
 
 def zone(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     """An IANA time-zone name that dateutil knows."""
-    if not isinstance(value, str) or not value or dateutil_tz.gettz(value) is None:
+    if not isinstance(value, str) or not _IANA.match(value) or dateutil_tz.gettz(value) is None:
         raise fail(instance, f"{attribute.name!r} must be an IANA time zone such as "
                              f"'Asia/Shanghai' (got {value!r})")
 
@@ -162,6 +166,12 @@ def to_decimal(value: object) -> object:
     return value
 
 
+def utc(moment: datetime) -> datetime:
+    """*moment* in UTC. Python compares two datetimes that share a tzinfo by wall clock,
+    ignoring ``fold``; in UTC the comparison is by instant, as it must be."""
+    return moment.astimezone(timezone.utc)
+
+
 def to_tuple(value: Iterable[Any]) -> tuple[Any, ...]:
     """Collections become tuples (hashable, immutable)."""
     return tuple(value)
@@ -171,7 +181,7 @@ def not_before(instance: Any, later: str, earlier: str) -> None:
     """Raise when the optional datetime field *later* is before *earlier*."""
     late = getattr(instance, later)
     early = getattr(instance, earlier)
-    if late is not None and early is not None and late < early:
+    if late is not None and early is not None and utc(late) < utc(early):
         raise fail(
             instance,
             f"{later!r} ({fmt(late)}) is before {earlier!r} ({fmt(early)})",

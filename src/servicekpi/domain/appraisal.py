@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import datetime
 from typing import ClassVar, final
 
@@ -70,12 +71,23 @@ class Deduction:
     note: str = attrs.field(default="", validator=_checks.text)
 
 
+def _collection(name: str, value: object) -> tuple[object, ...]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise InvalidAppraisalError(f"{name!r} must be a collection (got {value!r})")
+    return tuple(value)
+
+
 def _items(value: object) -> tuple[AppraisalItem, ...]:
-    return _checks.to_tuple(value)  # type: ignore[arg-type]
+    return _collection("items", value)  # type: ignore[return-value]
 
 
 def _deductions(value: object) -> tuple[Deduction, ...]:
-    return _checks.to_tuple(value)  # type: ignore[arg-type]
+    return _collection("deductions", value)  # type: ignore[return-value]
+
+
+def _period(instance: object, attribute: attrs.Attribute[Period], value: object) -> None:
+    if not isinstance(value, Period):
+        raise _checks.fail(instance, f"'period' must be a Period (got {value!r})")
 
 
 @final
@@ -119,7 +131,7 @@ class Appraisal:
     _key: ClassVar[str] = "agent_id"
 
     agent_id: str = attrs.field(validator=_checks.ident)
-    period: Period = attrs.field(validator=attrs.validators.instance_of(Period))
+    period: Period = attrs.field(validator=_period)
     track: AppraisalTrack = attrs.field(converter=AppraisalTrack)
     items: tuple[AppraisalItem, ...] = attrs.field(factory=tuple, converter=_items)
     deductions: tuple[Deduction, ...] = attrs.field(factory=tuple, converter=_deductions)

@@ -136,7 +136,8 @@ class Period:
     @property
     def end(self) -> datetime:
         """The first instant after the period (exclusive), in ``tz``."""
-        return self.next().start
+        month = self.first_month + _MONTHS[self.kind]
+        return _local_midnight(self.year + (month - 1) // 12, (month - 1) % 12 + 1, self.zone)
 
     @property
     def label(self) -> str:
@@ -154,7 +155,8 @@ class Period:
         """Whether the aware datetime *moment* lies in ``[start, end)``."""
         if moment.tzinfo is None or moment.utcoffset() is None:
             raise NaiveDatetimeError(f"'moment' must be timezone-aware (got {moment!r})")
-        return self.start <= moment < self.end
+        instant = _checks.utc(moment)
+        return _checks.utc(self.start) <= instant < _checks.utc(self.end)
 
     def next(self) -> Period:
         """The period of the same kind that follows this one."""

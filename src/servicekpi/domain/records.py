@@ -257,7 +257,9 @@ class Callback:
     @property
     def on_time(self) -> bool | None:
         """Whether it was made by ``due_by``; ``None`` while not made."""
-        return None if self.done_at is None else self.done_at <= self.due_by
+        if self.done_at is None:
+            return None
+        return _checks.utc(self.done_at) <= _checks.utc(self.due_by)
 
 
 @final

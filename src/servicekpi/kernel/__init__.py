@@ -15,6 +15,6 @@ import numpy as np
 
 __all__ = ("MISSING",)
 
-MISSING: Final = np.iinfo(np.int64).min
+MISSING: Final[int] = int(np.iinfo(np.int64).min)
 """The "no timestamp" value of int64 epoch-second columns (``NaT`` when viewed as
 ``datetime64[s]``)."""
