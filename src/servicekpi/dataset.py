@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, final
+from typing import Any, TypeVar, final
+
+T = TypeVar("T")
 
 import attrs
 
@@ -27,11 +29,19 @@ def _empty(table: Any) -> Any:
 
 
 def _teams(value: Iterable[Team]) -> tuple[Team, ...]:
-    return tuple(value)
+    return _all_of(Team, "teams", value)
 
 
 def _stations(value: Iterable[Station]) -> tuple[Station, ...]:
-    return tuple(value)
+    return _all_of(Station, "stations", value)
+
+
+def _all_of(kind: type[T], name: str, value: Iterable[T]) -> tuple[T, ...]:
+    items = tuple(value)
+    for item in items:
+        if not isinstance(item, kind):
+            raise TypeError(f"{name!r} must hold {kind.__name__} objects (got {item!r})")
+    return items
 
 
 @final
@@ -51,10 +61,10 @@ class Dataset:
       stations      1
       customers   125 rows
       tickets     500 rows
-      complaints    5 rows
-      callbacks   247 rows
+      complaints    8 rows
+      callbacks   268 rows
       ratings      45 rows
-      orders       50 rows
+      orders       39 rows
 
     .. versionadded:: 0.1
     """

@@ -239,9 +239,11 @@ class _Generator:
 
         start = np.full(n, self.start, dtype=np.int64)
         month_work = int(cal.working_seconds(start[:1], np.array([self.end]))[0])
-        offset = rng.integers(1, max(month_work, 2), size=n)
-        opened = cal.add_working_time(start, offset)
-        opened = opened + rng.integers(0, 60, size=n)  # seconds inside the minute
+        # A uniform working second of the month: the second that ends at working offset
+        # k + 1 starts inside working time (the earliest instant reaching k could be a
+        # closing time, which is outside it).
+        offset = rng.integers(0, max(month_work, 1), size=n)
+        opened = cal.add_working_time(start, offset + 1) - 1
 
         response = np.maximum(30, rng.lognormal(np.log(1200), 0.9, n) / skill).astype(np.int64)
         first_response = cal.add_working_time(opened, response)

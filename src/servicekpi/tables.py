@@ -65,6 +65,7 @@ from servicekpi.domain import (
 from servicekpi.domain import Callback, Complaint, Order, Rating, Ticket
 from servicekpi.exceptions import (
     DuplicateKeyError,
+    InvalidChoiceError,
     SchemaError,
     UnknownKeyError,
     ValidationFailedError,
@@ -88,6 +89,7 @@ __all__ = (
 )
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_COUNT_MAX: Final = 2**53  # counts stay exact through float64 on the way in
 _SECOND: Final = timedelta(seconds=1)
 _TRUE: Final = frozenset({"true", "t", "yes", "y", "1"})
 _FALSE: Final = frozenset({"false", "f", "no", "n", "0"})
@@ -376,7 +378,8 @@ def _parse_id(column: Column, raw: Any, n: int) -> _Parsed:
         parsed.fail(bad, "invalid_id", "a non-empty string without surrounding spaces")
         good = ~missing & ~bad
         if good.any():
-            labels_arr, inverse = np.unique(texts[good].astype(str), return_inverse=True)
+            # Object arrays keep every character; astype(str) would drop trailing NULs.
+            labels_arr, inverse = np.unique(texts[good], return_inverse=True)
             parsed.values[good] = inverse.astype(np.int32)
             parsed.labels = tuple(str(x) for x in labels_arr)
     if column.required:
@@ -412,8 +415,12 @@ def _parse_choice(column: Column, raw: Any, n: int) -> _Parsed:
         raise SchemaError(f"{column.name!r}: a choice column needs its enum")
     members = list(choices)
     if isinstance(raw, Coded):
-        lookup = np.array([members.index(choices(label)) for label in raw.labels] + [-1],
-                          dtype=np.int8)
+        try:
+            lookup = np.array([members.index(choices(label)) for label in raw.labels] + [-1],
+                              dtype=np.int8)
+        except ValueError as error:
+            raise SchemaError(f"{column.name!r}: Coded labels must be choices: {error}") \
+                from error
         codes = raw.codes.astype(np.int64, copy=False)
         inside = (codes >= -1) & (codes < len(raw.labels))
         parsed = _Parsed(lookup[np.where(inside & (codes >= 0), codes, len(raw.labels))])
@@ -430,7 +437,11 @@ def _parse_choice(column: Column, raw: Any, n: int) -> _Parsed:
                 codes_list[i] = -1
                 continue
             key = value.value if isinstance(value, enum.Enum) else value
-            code = uniques.get(key)
+            try:
+                code = uniques.get(key)
+            except TypeError:  # unhashable (a list, a dict): not a choice
+                codes_list[i] = -2
+                continue
             if code is None:
                 try:
                     code = members.index(choices(key))
@@ -523,13 +534,16 @@ def _parse_count(column: Column, raw: Any, n: int) -> _Parsed:
     default = int(column.default or 0)
     if isinstance(raw, np.ndarray) and raw.dtype.kind in "iu":
         parsed = _Parsed(raw.astype(np.int64))
-        parsed.fail(parsed.values < 0, "out_of_range", "an integer >= 0")
+        parsed.fail((parsed.values < 0) | (parsed.values > _COUNT_MAX), "out_of_range",
+                    "an integer in [0, 2**53]")
         return parsed
     numbers, missing, bad = _numbers(raw, n)
-    integral = np.isfinite(numbers) & (numbers == np.floor(numbers)) & (numbers >= 0)
-    bad |= ~missing & ~bad & ~integral
-    parsed = _Parsed(np.where(missing | bad, default, np.nan_to_num(numbers)).astype(np.int64))
-    parsed.fail(bad, "out_of_range", "an integer >= 0")
+    with np.errstate(invalid="ignore"):
+        integral = (numbers == np.floor(numbers)) & (numbers >= 0) & (numbers <= _COUNT_MAX)
+    outside = ~missing & ~bad & ~integral
+    parsed = _Parsed(np.where(missing | bad | outside, default, numbers).astype(np.int64))
+    parsed.fail(bad, "not_a_number", "a finite number")
+    parsed.fail(outside, "out_of_range", "an integer in [0, 2**53]")
     return parsed
 
 
@@ -538,7 +552,8 @@ def _numbers(raw: Any, n: int) -> tuple[NDArray[np.float64], NDArray[np.bool_],
     """Floats, the missing mask and the unreadable mask of a numeric column."""
     if isinstance(raw, np.ndarray) and raw.dtype.kind in "iuf":
         numbers = raw.astype(np.float64)
-        return numbers, np.isnan(numbers), np.zeros(n, dtype=bool)
+        missing = np.isnan(numbers)
+        return numbers, missing, ~missing & ~np.isfinite(numbers)
     values = _objects(raw)
     numbers = np.full(n, np.nan)
     missing = np.zeros(n, dtype=bool)
@@ -548,12 +563,11 @@ def _numbers(raw: Any, n: int) -> tuple[NDArray[np.float64], NDArray[np.bool_],
             missing[i] = True
         elif isinstance(value, (bool, np.bool_)):
             bad[i] = True
-        elif isinstance(value, (int, float, Decimal, np.integer, np.floating)):
-            numbers[i] = float(value)
-        elif isinstance(value, str):
+        elif isinstance(value, (int, float, Decimal, np.integer, np.floating, str)):
             try:
-                numbers[i] = float(Decimal(value.strip()))
-            except InvalidOperation:
+                number = Decimal(value.strip()) if isinstance(value, str) else value
+                numbers[i] = float(number)
+            except (InvalidOperation, ValueError, OverflowError):  # text, sNaN, huge ints
                 bad[i] = True
         else:
             bad[i] = True
@@ -584,7 +598,9 @@ def _parse_number(column: Column, raw: Any, n: int) -> _Parsed:
 
 def _parse_text(column: Column, raw: Any, n: int) -> _Parsed:
     values = _objects(raw)
-    out = np.array(["" if _is_missing(v) else v for v in values], dtype=object)
+    out = np.empty(len(values), dtype=object)
+    out[:] = ["" if v is None or (isinstance(v, float) and math.isnan(v)) else v
+              for v in values]
     bad = np.array([not isinstance(v, str) for v in out], dtype=bool)
     out[bad] = ""
     parsed = _Parsed(out)
@@ -632,12 +648,11 @@ def _parse_zone(column: Column, raw: Any, n: int) -> _Parsed:
     parsed.fail(bad, "unknown_zone", "an IANA time zone such as 'Asia/Shanghai'")
     missing = codes < 0
     if column.default is not None:
-        labels_list = list(labels)
-        if column.default not in labels_list:
-            labels_list.append(column.default)
-        parsed.labels = tuple(labels_list)
-        parsed.values = np.where(missing, labels_list.index(column.default),
-                                 codes).astype(np.int32)
+        merged = sorted({*labels, column.default})
+        remap = np.array([merged.index(label) for label in labels] + [-1], dtype=np.int32)
+        codes = remap[np.where(codes < 0, len(labels), codes)]
+        parsed.labels = tuple(merged)
+        parsed.values = np.where(missing, merged.index(column.default), codes).astype(np.int32)
     elif column.required:
         parsed.fail(missing, "required", "a value is required")
     return parsed
@@ -757,6 +772,11 @@ class Table:
             ValidationFailedError: with ``on_invalid="raise"`` when a row is rejected.
         """
         schema = cls.SCHEMA
+        if on_invalid not in ("report", "raise"):
+            raise InvalidChoiceError.for_value("on_invalid", on_invalid, ["report", "raise"])
+        # Positional access for every input (a pandas Series indexes by label).
+        columns = {name: value if isinstance(value, (np.ndarray, Coded, list, tuple))
+                   else list(value) for name, value in columns.items()}
         unknown = [name for name in columns if name not in schema.names]
         if unknown:
             raise SchemaError(f"{schema.name}: "
