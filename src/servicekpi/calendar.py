@@ -91,6 +91,7 @@ calendar; probing a zone costs about 9 ms per year (1.2 s for 1968-2102), once.
 from __future__ import annotations
 
 import functools
+from concurrent.futures import ThreadPoolExecutor
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -121,6 +122,7 @@ DateLike: TypeAlias = "date | str"
 Int64Array: TypeAlias = NDArray[np.int64]
 
 _DAY: Final = 86_400
+_PARALLEL_ROWS: Final = 1_000_000  # below this, threads cost more than they save
 _UNIX_ORDINAL: Final = date(1970, 1, 1).toordinal()
 _EPOCH_MIN: Final = 0  # 1970-01-01T00:00:00Z
 _EPOCH_MAX: Final = 4_133_980_800  # 2101-01-01T00:00:00Z, exclusive
@@ -423,6 +425,62 @@ class WorkCalendar:
         table = _table(self, *bounds)
         result = _working_clock(table, end) - _working_clock(table, start)
         return _restore(result, missing)
+
+    def working_clocks(self, *columns: Int64Array) -> tuple[Int64Array, ...]:
+        """``W(t)`` of several epoch-second columns on one shared origin.
+
+        ``working_clocks(a, b)[1] - working_clocks(a, b)[0]`` equals
+        ``working_seconds(a, b)``; with three or more columns each ``W`` is computed
+        once (a panel needs opened, first response and resolved). Only differences
+        between arrays of the *same call* mean anything: the origin depends on the span.
+        Columns may differ in shape (a one-element column for a period end is fine).
+
+        Args:
+            columns: int64 UTC epoch seconds.
+
+        Returns:
+            One int64 array per column; :data:`MISSING` where that column is missing.
+
+        >>> import numpy as np
+        >>> a, b = WorkCalendar.default().working_clocks(
+        ...     np.array([1709280000]), np.array([1709515800]))
+        >>> (b - a).tolist()
+        [9000]
+
+        .. versionadded:: 0.1
+        """
+        if not columns:
+            return ()
+        checked = [_check_epochs(f"columns[{i}]", c) for i, c in enumerate(columns)]
+        masks = [_missing_mask(c) for c in checked]
+        present = [(f"columns[{i}]", c[~m] if m is not None else c)
+                   for i, (c, m) in enumerate(zip(checked, masks, strict=True))]
+        present = [(name, array) for name, array in present if array.size]
+        if not present:
+            return tuple(np.full(c.shape, MISSING, dtype=np.int64) for c in checked)
+        # Missing rows borrow a present instant (of any column) so the table covers them.
+        filled = [_fill(c, m, value=int(present[0][1][0]))
+                  for c, m in zip(checked, masks, strict=True)]
+        bounds = _span(None, *present)
+        if bounds is None:  # pragma: no cover - present arrays are non-empty
+            return tuple(np.full(c.shape, MISSING, dtype=np.int64) for c in checked)
+        table = _table(self, *bounds)
+
+        def clock_of(pair: tuple[Int64Array, NDArray[np.bool_] | None]) -> Int64Array:
+            f, m = pair
+            clock = _working_clock(table, f)  # a fresh array: mark missing rows in place
+            if m is not None:
+                clock[m] = MISSING
+            return clock
+
+        pairs = list(zip(filled, masks, strict=True))
+        big = [p for p in pairs if p[0].size >= _PARALLEL_ROWS]
+        if len(big) < 2:
+            return tuple(clock_of(p) for p in pairs)
+        # numpy releases the GIL in take and in arithmetic: two columns at a time use
+        # both cores.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            return tuple(pool.map(clock_of, pairs))
 
     def add_working_time(self, start: Int64Array, seconds: Int64Array | int) -> Int64Array:
         """The earliest instant ``t >= start`` with ``working_seconds(start, t) == seconds``.
@@ -1217,10 +1275,27 @@ def _table(calendar: WorkCalendar, first_year: int, last_year: int) -> _Table:
 
 
 def _working_clock(table: _Table, t: Int64Array) -> Int64Array:
-    """W(t): working seconds from the table start to t."""
-    index = table.locate(t)
-    start = table.starts_p[index]
-    clock: Int64Array = table.cum_p[index] + np.clip(t - start, 0, table.lengths_p[index])
+    """W(t): working seconds from the table start to t.
+
+    The same steps as ``locate`` then ``cum + clip(t - start, 0, length)``, fused with
+    ``out=`` buffers: on ten million rows every avoided temporary saves a page-faulting
+    80 MB allocation, which costs more than the arithmetic.
+    """
+    buckets = table.instants
+    scratch = t - buckets.low
+    scratch >>= buckets.shift
+    index: NDArray[np.intp] = buckets.base.take(scratch)
+    for _ in range(buckets.steps):
+        np.take(buckets.keys, index, out=scratch)
+        index += scratch <= t
+    index -= 1
+    clock: Int64Array = table.starts_p.take(index)
+    np.subtract(t, clock, out=clock)
+    np.take(table.lengths_p, index, out=scratch)
+    np.minimum(clock, scratch, out=clock)
+    np.maximum(clock, 0, out=clock)
+    np.take(table.cum_p, index, out=scratch)
+    clock += scratch
     return clock
 
 

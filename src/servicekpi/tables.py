@@ -726,7 +726,7 @@ class Table:
     SCHEMA: ClassVar[Schema]
     RECORD: ClassVar[type[Any]]
 
-    __slots__ = ("_columns", "_labels", "_n")
+    __slots__ = ("_columns", "_index", "_labels", "_n")
 
     def __init__(self, columns: Mapping[str, NDArray[Any]],
                  labels: Mapping[str, tuple[str, ...]], n_rows: int) -> None:
@@ -745,6 +745,7 @@ class Table:
         self._columns: FrozenDict[str, NDArray[Any]] = FrozenDict(frozen)
         self._labels: FrozenDict[str, tuple[str, ...]] = FrozenDict(labels)
         self._n = n_rows
+        self._index: dict[str, dict[str, int]] = {}  # label -> code, built on demand
 
     # -- construction
 
@@ -890,6 +891,21 @@ class Table:
             self.SCHEMA.column(name)
             raise SchemaError(f"{name!r} is not an id column of {self.SCHEMA.name}")
         return self._labels[name]
+
+    def codes_of(self, name: str, labels: Iterable[str]) -> NDArray[np.int64]:
+        """The codes of *labels* in id column *name*; ``-1`` for labels it does not have.
+
+        The label index is built on first use and kept (tables are immutable).
+
+        >>> table = TicketTable.from_records([])
+        >>> table.codes_of("agent_id", ["A-1"]).tolist()
+        [-1]
+        """
+        index = self._index.get(name)
+        if index is None:
+            index = dict(zip(self.labels(name), range(len(self.labels(name)))))
+            self._index[name] = index
+        return np.fromiter((index.get(label, -1) for label in labels), dtype=np.int64)
 
     def present(self, name: str) -> NDArray[np.bool_]:
         """Which rows have a value in column *name* (missing = ``False``)."""
