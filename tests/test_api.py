@@ -22,6 +22,7 @@ FROZEN = (
     "AgentTable", "CallbackTable", "Coded", "ComplaintTable", "CustomerTable", "Dataset",
     "MISSING", "OrderTable", "RatingTable", "TicketTable", "ValidationIssue",
     "ValidationReport",
+    "DIMENSIONS", "KPIS", "KpiDefinition", "KpiPanel", "kpi_panel",
     "ServiceKPIError", "synth",
 )
 
@@ -63,3 +64,18 @@ class TestTableDocs:
         text = (DOCS.parent / "tables.md").read_text(encoding="utf-8")
         stale = [t.SCHEMA.name for t in ALL_TABLES if t.SCHEMA.describe() not in text]
         assert [] == stale
+
+
+class TestKpiDocs:
+    """docs/kpis.md lists every KPI with its formula, unit and kind, as the code has them."""
+
+    def test_every_kpi_is_documented(self) -> None:
+        text = (DOCS.parent / "kpis.md").read_text(encoding="utf-8")
+        stale = [name for name, kpi in servicekpi.KPIS.items()
+                 if f"| `{name}` | {kpi.definition} | {kpi.formula} | {kpi.unit} |" not in text]
+        assert [] == stale
+
+    def test_no_undocumented_rows(self) -> None:
+        text = (DOCS.parent / "kpis.md").read_text(encoding="utf-8")
+        documented = set(re.findall(r"^\| `([a-z0-9_]+)` \|", text, flags=re.MULTILINE))
+        assert set(servicekpi.KPIS) == documented

@@ -23,7 +23,7 @@ RANKS = {
     "metrics": POLICIES, "scoring": POLICIES, "rules": POLICIES, "clocks": POLICIES,
     "evaluation": USE_CASES,
     "cli": EDGES, "__main__": EDGES, "report": EDGES, "io": EDGES, "dask": EDGES,
-    "synth": EDGES, "__init__": EDGES,
+    "synth": EDGES, "__init__": EDGES, "_bench": EDGES,
 }
 
 

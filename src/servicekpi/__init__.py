@@ -45,6 +45,7 @@ from servicekpi.domain import (
 )
 from servicekpi.exceptions import ServiceKPIError
 from servicekpi.kernel import MISSING
+from servicekpi.metrics import DIMENSIONS, KPIS, KpiDefinition, KpiPanel, kpi_panel
 from servicekpi.policy import (
     Cadence,
     ConsequencePolicy,
@@ -127,6 +128,12 @@ __all__ = (
     "TicketTable",
     "ValidationIssue",
     "ValidationReport",
+    # KPIs
+    "DIMENSIONS",
+    "KPIS",
+    "KpiDefinition",
+    "KpiPanel",
+    "kpi_panel",
     # errors and data
     "ServiceKPIError",
     "synth",

@@ -21,6 +21,7 @@ from servicekpi.dataset import Dataset
 from servicekpi.domain import Period
 from servicekpi.exceptions import ServiceKPIError
 from servicekpi.kernel import MISSING
+from servicekpi.metrics import kpi_panel
 from servicekpi.policy import Policy
 
 __all__ = ("main", "render_overview")
@@ -38,6 +39,11 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--stations", type=int, default=4, help="number of stations")
     demo.add_argument("--month", default="2026-10", help="the month, YYYY-MM")
     demo.add_argument("--tz", default="Asia/Shanghai", help="IANA zone of the centre")
+    bench = commands.add_parser("bench", help="time the KPI panel (vs polars/pandas if "
+                                              "installed)")
+    from servicekpi import _bench
+
+    _bench.add_arguments(bench)
     policy = commands.add_parser("policy", help="show the policy")
     policy.add_argument("--dump-default", action="store_true",
                         help="print the default policy as TOML")
@@ -58,6 +64,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             data = synth.month(seed=args.seed, tickets=args.tickets, agents=args.agents,
                                stations=args.stations, start=period)
             print(render_overview(data, Policy.default()))
+        elif args.command == "bench":
+            from servicekpi import _bench
+
+            _bench.run(args)
         elif args.command == "policy":
             if args.check:
                 Policy.from_toml(args.check)
@@ -83,6 +93,46 @@ def _counts(title: str, values: Any, total: int) -> list[str]:
     for value, count in sorted(Counter(values).items(), key=lambda kv: -kv[1]):
         label = getattr(value, "value", value)
         lines.append(f"  {label!s:<22}{count:>9,}  {_bar(count / total)} {count / total:6.1%}")
+    return lines
+
+
+_COLUMNS = (  # (KPI, header, format)
+    ("tickets", "tickets", "{:>8,.0f}"),
+    ("fcr_rate", "FCR", "{:>6.1%}"),
+    ("csi_rate", "CSI", "{:>6.1%}"),
+    ("resolution_work_seconds_median", "res. h", "{:>6.1f}"),
+    ("sla_resolution_rate", "SLA", "{:>6.1%}"),
+    ("rework_rate", "rework", "{:>6.1%}"),
+    ("callback_completion_rate", "callbk", "{:>6.1%}"),
+    ("complaint_rate", "complnt", "{:>7.2%}"),
+)
+
+
+def _kpi_section(data: Dataset, policy: Policy) -> list[str]:
+    if data.period is None:  # pragma: no cover - guarded by the caller
+        return []
+    panel = kpi_panel(data.tickets, period=data.period, by="team", policy=policy,
+                      callbacks=data.callbacks, complaints=data.complaints, orders=data.orders)
+    header = f"  {'team':<8}" + "".join(f"{h:>9}" for _, h, _ in _COLUMNS)
+    lines = ["KPIs by team (kpi_panel; targets from the policy)", header]
+    for i, key in enumerate(panel.keys):
+        cells = []
+        for name, _, fmt in _COLUMNS:
+            value = float(panel[name][i])
+            if name.endswith("_seconds_median"):
+                value /= 3600
+            cells.append(f"{fmt.format(value):>9}" if value == value else f"{'–':>9}")
+        lines.append(f"  {str(key):<8}" + "".join(cells))
+    targets = []
+    for name, header, fmt in _COLUMNS[1:]:
+        target = policy.kpis.get(name)
+        if target is not None:
+            value = target.target / 3600 if name.endswith("_seconds_median") else target.target
+            targets.append(f"{fmt.format(value).strip()}")
+        else:
+            targets.append("")
+    lines.append(f"  {'target':<8}{'':>9}" + "".join(f"{t:>9}" for t in targets))
+    lines.append("")
     return lines
 
 
@@ -126,13 +176,8 @@ def render_overview(data: Dataset, policy: Policy) -> str:
     if len(complaints):
         lines += _counts("Complaints by source", complaints.decode("source"), len(complaints))
         lines.append("")
-    callbacks = data.callbacks
-    if len(callbacks):
-        done = callbacks.present("done_at")
-        on_time = done & (callbacks["done_at"] <= callbacks["due_by"])
-        lines += ["Callbacks (回访)",
-                  f"  due {len(callbacks):,}   made {int(done.sum()):,} ({done.mean():.1%})"
-                  f"   on time {int(on_time.sum()):,} ({on_time.mean():.1%})", ""]
+    if data.period is not None and n:
+        lines += _kpi_section(data, policy)
     lines += ["Policy in force (defaults from the source documents)",
               f"  CSI target {policy.kpis['csi_rate'].target:.0%}, rework below "
               f"{policy.kpis['rework_rate'].target:.0%}, callbacks "
