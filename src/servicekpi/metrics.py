@@ -63,6 +63,7 @@ __all__ = ("DIMENSIONS", "KPIS", "KpiDefinition", "KpiPanel", "kpi_panel")
 
 Kind = Literal["count", "sum", "ratio", "quantile"]
 Source = Literal["tickets", "callbacks", "complaints", "orders"]
+Money = Literal["none", "numerator", "both"]
 
 DIMENSIONS: Final = ("agent", "team", "station", "service_type", "channel", "customer_tier",
                      "day", "week", "month")
@@ -91,6 +92,8 @@ class KpiDefinition:
         kind: ``count`` and ``sum`` add up, ``ratio`` is numerator / denominator,
             ``quantile`` is read from the sorted values.
         source: the table it needs besides tickets.
+        money: which of numerator and denominator are amounts of money; merging adds
+            those in whole cents, so partial panels add up exactly to the cent.
     """
 
     name: str
@@ -100,6 +103,7 @@ class KpiDefinition:
     direction: Direction | None
     kind: Kind
     source: Source = "tickets"
+    money: Money = "none"
 
     @property
     def mergeable(self) -> bool:
@@ -124,9 +128,11 @@ def _definitions() -> FrozenDict[str, KpiDefinition]:
     items: list[KpiDefinition] = []
 
     def add(name: str, definition: str, formula: str, unit: str,
-            direction: Direction | None, kind: Kind, source: Source = "tickets") -> None:
+            direction: Direction | None, kind: Kind, source: Source = "tickets",
+            money: Money = "none") -> None:
         items.append(KpiDefinition(name=name, definition=definition, formula=formula,
-                                   unit=unit, direction=direction, kind=kind, source=source))
+                                   unit=unit, direction=direction, kind=kind, source=source,
+                                   money=money))
 
     add("tickets", "Tickets opened in the period.", "count of tickets", "tickets", None,
         "count")
@@ -183,28 +189,31 @@ def _definitions() -> FrozenDict[str, KpiDefinition]:
     add("callback_on_time_rate", "Callbacks made inside their due window.",
         "callbacks due in the period made with due_from <= done_at <= due_by / callbacks "
         "due", "share", higher, "ratio", "callbacks")
-    add("complaint_rate", "Complaints per ticket (顾客投诉比重).",
+    add("complaint_rate", "Complaints per ticket (顾客投诉比重); the one *_rate that can "
+        "exceed 1, when a ticket draws several complaints.",
         "complaints received in the period attributed to the group / its tickets",
-        "share", lower, "ratio", "complaints")
+        "complaints per ticket", lower, "ratio", "complaints")
     add("order_amount_sum", "Total order amount (订单总金额), exact to the cent.",
-        "Σ amount of orders created in the period", "currency", higher, "sum", "orders")
+        "Σ amount of orders created in the period", "currency", higher, "sum", "orders",
+        "numerator")
     add("average_order_value", "Average order value (平均客单价).",
-        "Σ amount / orders created in the period", "currency", higher, "ratio", "orders")
+        "Σ amount / orders created in the period", "currency", higher, "ratio", "orders",
+        "numerator")
     add("conversion_rate", "Consultations that led to an order (咨询转化率).",
         "consultation tickets of the period with an order created by its end / "
         "consultation tickets", "share", higher, "ratio", "orders")
     add("valid_order_rate", "Valid orders (有效订单比重).", "valid orders / orders", "share",
         higher, "ratio", "orders")
     add("payment_rate", "Paid share of the order amount (付款比例).", "Σ paid / Σ amount",
-        "share", higher, "ratio", "orders")
+        "share", higher, "ratio", "orders", "both")
     add("refund_rate", "Refunded share of the paid amount (退款比例).", "Σ refunded / Σ paid",
-        "share", lower, "ratio", "orders")
+        "share", lower, "ratio", "orders", "both")
     for name, column, text in (("labour_cost_per_ticket", "labour_cost", "labour cost"),
                                ("parts_cost_per_ticket", "parts_cost", "parts cost"),
                                ("revenue_per_ticket", "revenue", "revenue (单车产值)")):
         add(name, f"Mean {text} per ticket that records it.",
             f"Σ {column} / tickets with {column}", "currency",
-            higher if name.startswith("revenue") else lower, "ratio")
+            higher if name.startswith("revenue") else lower, "ratio", money="numerator")
     return FrozenDict({item.name: item for item in items})
 
 
@@ -354,10 +363,19 @@ def _merged(panels: list[KpiPanel], project: Callable[[Key], Key],
     for panel in panels:
         target = np.array([where[project(k)] for k in panel.keys], dtype=np.intp)
         for n in names:
-            np.add.at(numerators[n], target, panel.numerator(n))
-            np.add.at(denominators[n], target, panel.denominator(n))
+            money = KPIS[n].money
+            # Amounts are cents / 100 (the nearest double): rint(x * 100) is the exact
+            # cents again, and cents add exactly.
+            num, den = panel.numerator(n), panel.denominator(n)
+            np.add.at(numerators[n], target, np.rint(num * 100) if money != "none" else num)
+            np.add.at(denominators[n], target, np.rint(den * 100) if money == "both" else den)
     values = {}
     for n in names:
+        money = KPIS[n].money
+        if money != "none":
+            numerators[n] = numerators[n] / 100.0
+        if money == "both":
+            denominators[n] = denominators[n] / 100.0
         kind = KPIS[n].kind
         values[n] = numerators[n].copy() if kind in ("count", "sum") \
             else ratio(numerators[n], denominators[n])
@@ -498,13 +516,6 @@ class _Acc:
     numerators: dict[str, NDArray[np.float64]] = attrs.field(factory=dict)
     denominators: dict[str, NDArray[np.float64]] = attrs.field(factory=dict)
 
-    def count(self, name: str, codes: NDArray[np.int64], mask: NDArray[np.bool_] | None,
-              total: NDArray[np.float64]) -> None:
-        counted = group_count(codes, self.n_groups, mask).astype(np.float64)
-        self.values[name] = counted
-        self.numerators[name] = counted
-        self.denominators[name] = total
-
     def ratio(self, name: str, numerator: NDArray[np.float64],
               denominator: NDArray[np.float64]) -> None:
         self.values[name] = ratio(numerator, denominator)
@@ -515,11 +526,6 @@ class _Acc:
              eligible: NDArray[np.bool_]) -> None:
         self.ratio(name, group_count(codes, self.n_groups, hits & eligible).astype(float),
                    group_count(codes, self.n_groups, eligible).astype(float))
-
-    def mean(self, name: str, codes: NDArray[np.int64], values: NDArray[Any],
-             mask: NDArray[np.bool_]) -> None:
-        self.ratio(name, group_sum(codes, values, self.n_groups, mask),
-                   group_count(codes, self.n_groups, mask).astype(float))
 
     def quantile(self, name: str, values: NDArray[np.float64],
                  count: NDArray[np.float64]) -> None:
@@ -704,6 +710,8 @@ class _Linked:
 
 
 def _via_ticket(dim: _Dim, rows: NDArray[np.int64]) -> NDArray[np.int64]:
+    if dim.codes.size == 0:  # no tickets at all: nothing to link through
+        return np.full(rows.shape, -1, dtype=np.int64)
     return np.where(rows >= 0, dim.codes[np.maximum(rows, 0)], -1)
 
 

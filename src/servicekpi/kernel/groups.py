@@ -348,6 +348,8 @@ def _many(codes: ArrayLike, columns: Sequence[tuple[ArrayLike, ArrayLike | None]
         checked.append((v, keep))
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise ValueError(f"'threads' must be an integer >= 1 (got {threads!r})")
+    if not checked:
+        return []
     if threads == 1 or len(checked) == 1:
         buffer: list[NDArray[np.int64]] = []
         return [_quantiles_of(c, v, keep, n_groups, q, buffer) for v, keep in checked]
@@ -373,7 +375,11 @@ def _quantiles_of(codes: NDArray[Any], values: NDArray[Any], keep: NDArray[np.bo
     if not keep.any():
         return Summary(np.zeros(n_groups, dtype=np.int64), np.zeros(n_groups),
                        np.full((n_groups, len(q)), np.nan))
-    if values.dtype.kind in "iub":
+    if values.dtype.kind in "iub" and values.dtype != np.int64:
+        fits = values.dtype.kind != "u" or values.dtype.itemsize < 8 or (
+            not values.size or int(values.max()) <= np.iinfo(np.int64).max)
+        values = values.astype(np.int64 if fits else np.float64)
+    if values.dtype.kind == "i":
         if np.count_nonzero(keep) * 2 < keep.size:
             # A sparse selection sorts faster compressed than parked in an extra group.
             codes, values = codes[keep], values[keep]
@@ -410,8 +416,9 @@ def _quantiles_of(codes: NDArray[Any], values: NDArray[Any], keep: NDArray[np.bo
             sums[present] = np.add.reduceat(stripped, edges[:-1][present])
             sums[present] += counts[present] * low
 
-            def read(index: NDArray[np.intp]) -> NDArray[np.float64]:
-                return ((key[index] & value_mask) + low).astype(np.float64)
+            def read(index: NDArray[np.intp]) -> NDArray[Any]:
+                # int64, as numpy interpolates integers: b - a in int64, then floats.
+                return (key[index] & value_mask) + low
 
             return Summary(counts.astype(np.int64), sums.astype(np.float64),
                            _pick(read, edges[:-1], counts, q))
@@ -429,7 +436,7 @@ def _quantiles_of(codes: NDArray[Any], values: NDArray[Any], keep: NDArray[np.bo
                    _pick(read_float, starts, counts, q))
 
 
-def _pick(read: Callable[[NDArray[np.intp]], NDArray[np.float64]], starts: NDArray[Any],
+def _pick(read: Callable[[NDArray[np.intp]], NDArray[Any]], starts: NDArray[Any],
           counts: NDArray[Any], q: NDArray[np.float64]) -> NDArray[np.float64]:
     """numpy's "linear" quantile on each group's slice of the sorted values."""
     n_groups = len(counts)
