@@ -959,7 +959,7 @@ def cents_month() -> tuple[TicketTable, OrderTable]:
 
 
 class TestMoneyAndEdges:
-    """Money does not merge exactly to the cent (docs/kpis.md, "Money", "Merging")."""
+    """Money merges exactly to the cent; records without tickets; complaint_rate."""
 
     def test_the_whole_month_is_exact(self) -> None:
         tickets, orders = cents_month()
