@@ -56,6 +56,8 @@ def _convert(tp: Any, value: Any, path: str) -> Any:
             return None
         (inner,) = [arg for arg in args if arg is not type(None)][:1] or (Any,)
         return _convert(inner, value, path)
+    if isinstance(tp, type) and hasattr(tp, "_from_data"):
+        return value if isinstance(value, tp) else tp._from_data(value, path)
     if isinstance(tp, type) and attrs.has(tp):
         return value if isinstance(value, tp) else build(tp, value, path)
     if origin in (FrozenDict, Mapping, dict) or tp is FrozenDict:
@@ -100,6 +102,8 @@ def _is_scalar(tp: Any) -> bool:
 
 def dump(value: Any) -> Any:
     """Plain data (TOML-ready) for an attrs object, mapping, tuple, enum or leaf."""
+    if hasattr(value, "_to_data"):
+        return value._to_data()
     if attrs.has(type(value)):
         return {f.name: dump(getattr(value, f.name))
                 for f in attrs.fields(type(value)) if f.init}
@@ -143,15 +147,29 @@ def to_toml(data: Mapping[str, Any]) -> str:
 
 
 def _table(lines: list[str], data: Mapping[str, Any], path: tuple[str, ...]) -> None:
-    scalars = {k: v for k, v in data.items() if not isinstance(v, Mapping) and v is not None}
+    scalars = {k: v for k, v in data.items() if not isinstance(v, Mapping) and v is not None
+               and not _is_table_array(v)}
     tables = {k: v for k, v in data.items() if isinstance(v, Mapping)}
+    arrays = {k: v for k, v in data.items() if _is_table_array(v)}
     if path and (scalars or not tables):
         lines.append("")
         lines.append("[" + ".".join(_key(p) for p in path) + "]")
     for key, value in scalars.items():
         lines.append(f"{_key(key)} = {_value(value)}")
+    for key, items in arrays.items():  # [[path.key]] blocks, one per table
+        for item in items:
+            lines.append("")
+            lines.append("[[" + ".".join(_key(p) for p in (*path, key)) + "]]")
+            for item_key, item_value in item.items():
+                if item_value is not None:
+                    lines.append(f"{_key(item_key)} = {_value(item_value)}")
     for key, value in tables.items():
         _table(lines, value, (*path, key))
+
+
+def _is_table_array(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, Mapping)
+                                                          for v in value)
 
 
 def _key(key: str) -> str:
@@ -190,4 +208,7 @@ def _value(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, list):
         return "[" + ", ".join(_value(item) for item in value) + "]"
+    if isinstance(value, Mapping):  # an inline table, e.g. a rule inside an array
+        return "{ " + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()
+                                if v is not None) + " }"
     raise PolicyError(f"cannot write {value!r} to TOML")

@@ -43,6 +43,7 @@ from servicekpi.domain.enums import (
     ServiceType,
 )
 from servicekpi.exceptions import PolicyError, UnknownKeyError
+from servicekpi.rulebook import Rulebook
 
 __all__ = (
     "Cadence",
@@ -98,6 +99,12 @@ def _sources(value: Any) -> frozenset[ComplaintSource]:
 
 def _flag_set(value: Any) -> frozenset[ComplaintFlag]:
     return _members(ComplaintFlag)(value)  # type: ignore[no-any-return]
+
+
+def _rulebook(value: Any) -> Rulebook | None:
+    if value is None or isinstance(value, Rulebook):
+        return value
+    return Rulebook._from_data(value, "rules")
 
 
 def _strings(value: Any) -> tuple[str, ...]:
@@ -215,7 +222,12 @@ class EscalationPolicy:
     REPEAT after ``repeat_unsolved_callbacks`` unsolved callbacks *(documents: "several")*
     or the same customer on the same matter within ``repeat_window_days``; SEVERE for
     the listed sources and flags *(documents)*, or a REPEAT complaint unsolved for more
-    than ``severe_after_working_days`` (servicekpi default).
+    than ``severe_after_working_days`` (servicekpi default). ``rules`` replaces these
+    default rules by a rule book of its own (``[[escalation.rules]]`` in TOML, see
+    :mod:`servicekpi.rulebook`). The closed loop's deadlines: verify with the station
+    within ``verify_working_days``, call back within ``callback_working_days`` (servicekpi
+    defaults). Penalty amounts are servicekpi defaults; ``enforce_penalties = false``
+    marks a special period (仅制表未处罚).
     """
 
     repeat_unsolved_callbacks: int = attrs.field(default=2, validator=_positive)
@@ -229,6 +241,16 @@ class EscalationPolicy:
     repeat_penalty: float = attrs.field(default=200.0, validator=_non_negative)
     severe_penalty: float = attrs.field(default=500.0, validator=_non_negative)
     enforce_penalties: bool = True
+    count_unreachable: bool = False
+    verify_working_days: int = attrs.field(default=1, validator=_non_negative)
+    callback_working_days: int = attrs.field(default=2, validator=_non_negative)
+    rules: Rulebook | None = attrs.field(default=None, converter=_rulebook)
+
+    @property
+    def rulebook(self) -> Rulebook:
+        """The rules in force: ``rules`` when the policy gives them, else the defaults
+        built from the thresholds above (:meth:`Rulebook.default`)."""
+        return self.rules if self.rules is not None else Rulebook.default(self)
 
 
 @final

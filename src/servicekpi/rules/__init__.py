@@ -1,0 +1,1 @@
+"""Rules evaluated purely over records: complaint escalation and the closed loop."""
