@@ -33,6 +33,7 @@ value, rule, code): nothing is dropped silently and
 from __future__ import annotations
 
 import enum
+import itertools
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -905,7 +906,7 @@ class Table:
         if index is None:
             index = dict(zip(self.labels(name), range(len(self.labels(name)))))
             self._index[name] = index
-        return np.fromiter((index.get(label, -1) for label in labels), dtype=np.int64)
+        return np.fromiter(map(index.get, labels, itertools.repeat(-1)), dtype=np.int64)
 
     def present(self, name: str) -> NDArray[np.bool_]:
         """Which rows have a value in column *name* (missing = ``False``)."""

@@ -388,7 +388,7 @@ class EscalationTable:
         self._now = now
         self._policy = policy
         self.report = report
-        self._rows = {cid: i for i, cid in enumerate(complaint_ids)}
+        self._rows: dict[str, int] | None = None  # built on the first look-up
 
     def __len__(self) -> int:
         return len(self.complaint_ids)
@@ -401,6 +401,8 @@ class EscalationTable:
 
     def row_of(self, complaint_id: str) -> int:
         """The row of *complaint_id*."""
+        if self._rows is None:
+            self._rows = dict(zip(self.complaint_ids, range(len(self.complaint_ids))))
         if complaint_id not in self._rows:
             raise UnknownKeyError.for_key("complaint", complaint_id, self.complaint_ids[:50])
         return self._rows[complaint_id]
@@ -472,7 +474,7 @@ def escalate_table(complaints: ComplaintTable, callbacks: CallbackTable | None =
     complaint_ids = complaints.labels("complaint_id")
     code_to_row = np.full(len(complaint_ids), -1, dtype=np.int64)
     code_to_row[complaints["complaint_id"]] = np.arange(n)
-    row_ids = tuple(complaint_ids[c] for c in complaints["complaint_id"])
+    row_ids = tuple(map(complaint_ids.__getitem__, complaints["complaint_id"].tolist()))
 
     # Callbacks -> complaint rows, with the unusable ones reported.
     issues: list[ValidationIssue] = []
@@ -486,15 +488,17 @@ def escalate_table(complaints: ComplaintTable, callbacks: CallbackTable | None =
         done = callbacks["done_at"]
         unknown = about & (rows < 0)
         early = (rows >= 0) & (done != MISSING) & (done < received[np.maximum(rows, 0)])
-        callback_ids = callbacks.decode("callback_id")
-        subject_ids = callbacks.decode("subject_id")
+        id_labels = callbacks.labels("callback_id")
+        id_codes = callbacks["callback_id"]
         for i in np.flatnonzero(unknown):
-            issues.append(ValidationIssue(row=int(i), key=str(callback_ids[i]),
-                                          field="subject_id", value=subject_ids[i],
+            code = int(subject[i])
+            issues.append(ValidationIssue(row=int(i), key=id_labels[id_codes[i]],
+                                          field="subject_id",
+                                          value=labels[code] if code >= 0 else None,
                                           rule="names a complaint of the table",
                                           code="unknown_complaint"))
         for i in np.flatnonzero(early):
-            issues.append(ValidationIssue(row=int(i), key=str(callback_ids[i]),
+            issues.append(ValidationIssue(row=int(i), key=id_labels[id_codes[i]],
                                           field="done_at",
                                           value=done.view("datetime64[s]")[i].item(),
                                           rule="made after the complaint was received",
@@ -506,17 +510,17 @@ def escalate_table(complaints: ComplaintTable, callbacks: CallbackTable | None =
         is_unsolved = counted & np.isin(outcome, bad_outcomes)
         unsolved = np.bincount(rows[is_unsolved], minlength=n).astype(np.int64)
         solved = np.bincount(rows[counted & (outcome == _SOLVED)], minlength=n) > 0
-        # Callback ids per complaint for the explanations, sorted by id.
+        # Callbacks grouped by complaint row for the explanations (ids decoded on demand).
         pick = np.flatnonzero(is_unsolved)
-        order = pick[np.lexsort((np.asarray(callback_ids[pick], dtype=str), rows[pick]))] \
-            if pick.size else pick
+        order = pick[np.argsort(rows[pick], kind="stable")]
         by_row_rows = rows[order]
-        by_row_ids = callback_ids[order]
+        by_row_codes = id_codes[order]
     else:
         unsolved = np.zeros(n, dtype=np.int64)
         solved = np.zeros(n, dtype=bool)
         by_row_rows = np.zeros(0, dtype=np.int64)
-        by_row_ids = np.zeros(0, dtype=object)
+        by_row_codes = np.zeros(0, dtype=np.int64)
+        id_labels = ()
     closed = complaints["closed_at"]
     solved |= (closed != MISSING) & (closed <= at)
     bad_rows = {issue.row for issue in issues}
@@ -538,16 +542,27 @@ def escalate_table(complaints: ComplaintTable, callbacks: CallbackTable | None =
     sorted_key = key[order]
     earlier_counts: dict[int, NDArray[np.int64]] = {}
     earlier_bounds: dict[int, tuple[NDArray[np.int64], NDArray[np.int64]]] = {}
-    high = np.searchsorted(sorted_key, key, side="left")
+    # high: where the row's own key first appears (equal times are not earlier), from
+    # the runs of the sorted keys; low: a search whose needles, taken in sorted order,
+    # are themselves sorted, which keeps the binary searches cache-friendly.
+    new_run = np.empty(n, dtype=bool)
+    new_run[:1] = True
+    np.not_equal(sorted_key[1:], sorted_key[:-1], out=new_run[1:])
+    run_start = np.flatnonzero(new_run)
+    high = np.empty(n, dtype=np.int64)
+    high[order] = run_start[np.cumsum(new_run) - 1]
+    sorted_group = group[order]
+    sorted_received = received[order]
     for days in _windows(rulebook):
-        start = np.maximum(received - days * _DAY - t0, 0)
-        low = np.searchsorted(sorted_key, (group << shift) + start, side="left")
+        start = np.maximum(sorted_received - days * _DAY - t0, 0)
+        low = np.empty(n, dtype=np.int64)
+        low[order] = np.searchsorted(sorted_key, (sorted_group << shift) + start, side="left")
         earlier_counts[days] = (high - low).astype(np.int64)
         earlier_bounds[days] = (low, high)
 
     def unsolved_ids(row: int) -> list[str]:
         lo, hi = np.searchsorted(by_row_rows, [row, row + 1])
-        return [str(x) for x in by_row_ids[lo:hi]]
+        return sorted(id_labels[code] for code in by_row_codes[lo:hi])
 
     def earlier_ids(row: int, days: int) -> list[str]:
         lo, hi = earlier_bounds[days][0][row], earlier_bounds[days][1][row]
