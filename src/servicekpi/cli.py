@@ -22,6 +22,7 @@ from servicekpi.domain import Period
 from servicekpi.exceptions import ServiceKPIError
 from servicekpi.kernel import MISSING
 from servicekpi.metrics import kpi_panel
+from servicekpi.rules.analysis import complaint_analysis
 from servicekpi.policy import Policy
 
 __all__ = ("main", "render_overview")
@@ -136,6 +137,33 @@ def _kpi_section(data: Dataset, policy: Policy) -> list[str]:
     return lines
 
 
+def _complaint_section(data: Dataset, policy: Policy) -> list[str]:
+    if data.period is None:  # pragma: no cover - guarded by the caller
+        return []
+    analysis = complaint_analysis(data.complaints, data.callbacks, period=data.period,
+                                  policy=policy, volume=data.tickets)
+    levels = ", ".join(f"{level.name.lower()} {count:,}"
+                       for level, count in analysis.by_level.items())
+    lines = [f"Complaints (投诉): {analysis.complaints:,} received — {levels}"]
+    lines.append("  by type: " + ", ".join(f"{k} {v}" for k, v in analysis.by_type.items()))
+    lines.append("  station ranking (rank 1 = lowest complaint share):")
+    for share in analysis.stations:
+        rank = "–" if share.rank is None else str(share.rank)
+        lines.append(f"    {rank:>2}. {share.station_id:<8} {share.complaints:>5} complaints / "
+                     f"{share.volume:>8,.0f} tickets = {share.share:.2%}")
+    status = "recorded only (special period)" if analysis.special_period else "enforced"
+    lines.append(f"  penalty summary (月处罚汇总表, {status}): total "
+                 f"{analysis.penalty_total:,.0f}")
+    for row in analysis.penalties:
+        lines.append(f"    {row.responsible:<12} {row.station_id:<6} repeat {row.repeat:>3}  "
+                     f"severe {row.severe:>3}  amount {row.amount:>8,.0f}")
+    if analysis.severe:
+        example = analysis.severe[0]
+        lines.append(f"  e.g. {example.complaint_id} is severe: {example.reasons[-1]}")
+    lines.append("")
+    return lines
+
+
 def render_overview(data: Dataset, policy: Policy) -> str:
     """The month's records and the policy in force, as a readable text report.
 
@@ -173,9 +201,8 @@ def render_overview(data: Dataset, policy: Policy) -> str:
                          f"   ({policy.calendar.tz} working calendar)")
         lines.append("")
     complaints = data.complaints
-    if len(complaints):
-        lines += _counts("Complaints by source", complaints.decode("source"), len(complaints))
-        lines.append("")
+    if len(complaints) and data.period is not None:
+        lines += _complaint_section(data, policy)
     if data.period is not None and n:
         lines += _kpi_section(data, policy)
     lines += ["Policy in force (defaults from the source documents)",
