@@ -23,6 +23,10 @@ FROZEN = (
     "MISSING", "OrderTable", "RatingTable", "TicketTable", "ValidationIssue",
     "ValidationReport",
     "DIMENSIONS", "KPIS", "KpiDefinition", "KpiPanel", "kpi_panel",
+    "CaseAction", "CaseEvent", "CaseEventKind", "CaseState", "ComplaintAnalysis",
+    "ComplaintCase", "Escalation", "EscalationTable", "NextAction", "PenaltyRow",
+    "PenaltyStatus", "Rule", "Rulebook", "StationShare", "complaint_analysis", "escalate",
+    "escalate_table", "next_action", "rulebook",
     "ServiceKPIError", "synth",
 )
 

@@ -19,7 +19,7 @@ DOMAIN, CORE, POLICIES, USE_CASES, EDGES = range(5)
 RANKS = {
     "exceptions": DOMAIN, "domain": DOMAIN,
     "kernel": CORE, "_frozen": CORE, "_structure": CORE, "calendar": CORE, "policy": CORE,
-    "tables": CORE, "dataset": CORE,
+    "tables": CORE, "dataset": CORE, "rulebook": CORE,
     "metrics": POLICIES, "scoring": POLICIES, "rules": POLICIES, "clocks": POLICIES,
     "evaluation": USE_CASES,
     "cli": EDGES, "__main__": EDGES, "report": EDGES, "io": EDGES, "dask": EDGES,

@@ -10,7 +10,7 @@ The stable API is what this module exports; everything under ``servicekpi.domain
 (1000, 0.93)
 """
 
-from servicekpi import synth
+from servicekpi import rulebook, synth
 from servicekpi.calendar import WorkCalendar
 from servicekpi.dataset import Dataset
 from servicekpi.domain import (
@@ -57,6 +57,24 @@ from servicekpi.policy import (
     SlaPolicy,
     TeamTargets,
 )
+from servicekpi.rulebook import Rule, Rulebook
+from servicekpi.rules.analysis import (
+    ComplaintAnalysis,
+    PenaltyRow,
+    PenaltyStatus,
+    StationShare,
+    complaint_analysis,
+)
+from servicekpi.rules.closed_loop import (
+    CaseAction,
+    CaseEvent,
+    CaseEventKind,
+    CaseState,
+    ComplaintCase,
+    NextAction,
+    next_action,
+)
+from servicekpi.rules.escalation import Escalation, EscalationTable, escalate, escalate_table
 from servicekpi.tables import (
     AgentTable,
     CallbackTable,
@@ -134,6 +152,26 @@ __all__ = (
     "KpiDefinition",
     "KpiPanel",
     "kpi_panel",
+    # complaints
+    "CaseAction",
+    "CaseEvent",
+    "CaseEventKind",
+    "CaseState",
+    "ComplaintAnalysis",
+    "ComplaintCase",
+    "Escalation",
+    "EscalationTable",
+    "NextAction",
+    "PenaltyRow",
+    "PenaltyStatus",
+    "Rule",
+    "Rulebook",
+    "StationShare",
+    "complaint_analysis",
+    "escalate",
+    "escalate_table",
+    "next_action",
+    "rulebook",
     # errors and data
     "ServiceKPIError",
     "synth",

@@ -34,6 +34,7 @@ __all__ = (
     "InvalidRatingError",
     "InvalidRecordError",
     "InvalidTicketError",
+    "InvalidTransitionError",
     "MissingExtraError",
     "NaiveDatetimeError",
     "PolicyError",
@@ -86,6 +87,10 @@ class InvalidAppraisalError(InvalidRecordError):
 
 class InvalidPeriodError(InvalidRecordError):
     """A period is invalid or cannot be parsed."""
+
+
+class InvalidTransitionError(ServiceKPIError, ValueError):
+    """A complaint closed-loop action is not allowed in the case's state, or at that time."""
 
 
 class NaiveDatetimeError(ServiceKPIError, ValueError):
