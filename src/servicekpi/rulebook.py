@@ -266,6 +266,7 @@ def _check_consistent(condition: AllOf) -> None:
     at_least: dict[tuple[str, int | None], int] = {}
     below: dict[tuple[str, int | None], int] = {}
     allowed: dict[str, set[str]] = {}
+    forbidden: dict[str, set[str]] = {}
     for part in parts:
         if isinstance(part, CountAtLeast):
             key = (part.counter, part.within_days)
@@ -278,12 +279,17 @@ def _check_consistent(condition: AllOf) -> None:
             current = allowed.get(part.name)
             allowed[part.name] = set(part.values) if current is None \
                 else current & set(part.values)
+        elif isinstance(part, FieldIs) and part.op == "!=":
+            forbidden.setdefault(part.name, set()).update(part.values)
+        elif isinstance(part, Not) and isinstance(part.condition, FieldIs) \
+                and part.condition.op in ("==", "in"):
+            forbidden.setdefault(part.condition.name, set()).update(part.condition.values)
     for key, low in at_least.items():
         if key in below and below[key] <= low:
             raise _error(f"contradictory thresholds: {key[0]} >= {low} and not "
                          f"{key[0]} >= {below[key]} can never both hold")
     for name, values in allowed.items():
-        if not values:
+        if not values or values <= forbidden.get(name, set()):
             raise _error(f"contradictory conditions: {name!r} cannot take every required "
                          f"value at once")
 

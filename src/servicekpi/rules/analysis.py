@@ -84,7 +84,8 @@ class PenaltyRow:
     def explain(self) -> str:
         """One sentence: who, how many of each level, the amount, the status, the ids."""
         verb = "is charged" if self.status is PenaltyStatus.ENFORCED else "is recorded for"
-        return (f"{self.responsible} ({self.station_id}) {verb} {self.amount:g} for "
+        amount = format(self.amount, "f").rstrip("0").rstrip(".")
+        return (f"{self.responsible} ({self.station_id}) {verb} {amount} for "
                 f"{self.repeat} repeat and {self.severe} severe complaints: "
                 f"{', '.join(self.complaint_ids)}")
 
@@ -232,7 +233,8 @@ def _volumes(volume: TicketTable | OrderTable | Mapping[str, float] | None,
     if isinstance(volume, Mapping):
         out = {}
         for station, value in volume.items():
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                    or not value >= 0 or value == float("inf"):
                 raise ValueError(f"volume of station {station!r} must be a number >= 0 "
                                  f"(got {value!r})")
             out[str(station)] = float(value)

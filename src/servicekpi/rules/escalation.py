@@ -482,12 +482,15 @@ def escalate_table(complaints: ComplaintTable, callbacks: CallbackTable | None =
         about = callbacks["subject"] == _COMPLAINT
         labels = callbacks.labels("subject_id")
         codes = complaints.codes_of("complaint_id", labels)
-        table = np.append(np.where(codes >= 0, code_to_row[np.maximum(codes, 0)], -1), -1)
+        # code_to_row gets a trailing -1 so that "no code" (and an empty table) index it.
+        padded = np.append(code_to_row, -1)
+        table = np.append(padded[np.where(codes >= 0, codes, -1)], -1)
         subject = callbacks["subject_id"]
         rows = np.where(about, table[np.where(subject < 0, len(labels), subject)], -1)
         done = callbacks["done_at"]
         unknown = about & (rows < 0)
-        early = (rows >= 0) & (done != MISSING) & (done < received[np.maximum(rows, 0)])
+        received_or_none = np.append(received, np.iinfo(np.int64).max)  # row -1: never early
+        early = (rows >= 0) & (done != MISSING) & (done < received_or_none[rows])
         id_labels = callbacks.labels("callback_id")
         id_codes = callbacks["callback_id"]
         for i in np.flatnonzero(unknown):
