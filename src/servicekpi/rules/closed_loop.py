@@ -132,7 +132,6 @@ __all__ = (
 )
 
 
-
 class CaseState(enum.StrEnum):
     """Where a complaint case stands in the closed loop.
 
