@@ -1305,3 +1305,118 @@ def _working_clock_searchsorted(table: _Table, t: Int64Array) -> Int64Array:
     start = table.starts_p[index]
     clock: Int64Array = table.cum_p[index] + np.clip(t - start, 0, table.lengths_p[index])
     return clock
+
+
+# -- windows inside several calendars at once --------------------------------------------
+
+
+def joint_intervals(calendars: Sequence[WorkCalendar], first_year: int,
+                    last_year: int) -> tuple[Int64Array, Int64Array]:
+    """The instants when *every* calendar is working, as sorted ``[start, end)`` pairs.
+
+    Each calendar contributes its working intervals (UTC instants, so zones and DST are
+    exact) for the whole years ``first_year..last_year``; the result is their
+    intersection. A loop over intervals (hundreds a year), never over rows.
+
+    >>> shanghai = WorkCalendar.default()
+    >>> moscow = WorkCalendar(tz="Europe/Moscow", hours=[["09:00-18:00"]] * 5 + [(), ()])
+    >>> starts, ends = joint_intervals([shanghai, moscow], 2026, 2026)
+    >>> from_epoch(int(starts[0]), "Asia/Shanghai").time(), from_epoch(int(ends[0]), "Asia/Shanghai").time()
+    (datetime.time(14, 0), datetime.time(17, 30))
+    """
+    if not calendars:
+        raise CalendarError("'calendars' needs at least one calendar")
+    starts, ends = _intervals(calendars[0], first_year, last_year)
+    for calendar in calendars[1:]:
+        other_starts, other_ends = _intervals(calendar, first_year, last_year)
+        starts, ends = _intersect(starts, ends, other_starts, other_ends)
+    return starts, ends
+
+
+def _intervals(calendar: WorkCalendar, first_year: int,
+               last_year: int) -> tuple[Int64Array, Int64Array]:
+    table = _table(calendar, max(_YEAR_MIN, first_year), min(_YEAR_MAX, last_year))
+    lengths = table.cum_end - table.cum
+    keep = lengths > 0
+    return table.starts[keep], (table.starts + lengths)[keep]
+
+
+def _intersect(a_start: Int64Array, a_end: Int64Array, b_start: Int64Array,
+               b_end: Int64Array) -> tuple[Int64Array, Int64Array]:
+    """Intersection of two sorted lists of disjoint half-open intervals."""
+    out_start: list[int] = []
+    out_end: list[int] = []
+    i = j = 0
+    a_s, a_e, b_s, b_e = (x.tolist() for x in (a_start, a_end, b_start, b_end))
+    while i < len(a_s) and j < len(b_s):
+        low, high = max(a_s[i], b_s[j]), min(a_e[i], b_e[j])
+        if low < high:
+            out_start.append(low)
+            out_end.append(high)
+        if a_e[i] < b_e[j]:
+            i += 1
+        else:
+            j += 1
+    return np.array(out_start, dtype=np.int64), np.array(out_end, dtype=np.int64)
+
+
+def fit_windows(earliest: Int64Array, latest: Int64Array,
+                calendars: Sequence[WorkCalendar]) -> tuple[Int64Array, Int64Array]:
+    """Fit due windows ``[earliest, latest)`` into the time when every calendar works.
+
+    The window's start moves forward to the first instant when all calendars are
+    working, its end back to the last one before ``latest``; when nothing of the window
+    is joint working time, the window becomes the next joint working interval at or after
+    ``earliest`` ("if no overlap exists on a day, the next day that has one").
+    Vectorised over rows.
+
+    Args:
+        earliest: int64 UTC epoch seconds, the nominal window starts.
+        latest: int64 UTC epoch seconds, the nominal window ends (``>= earliest``).
+        calendars: the calendars that must all be working (e.g. the service centre's
+            and the customer's local hours in the customer's zone).
+
+    Returns:
+        ``(start, end)``: half-open windows inside joint working time, ``start < end``.
+
+    Raises:
+        CalendarError: shapes differ, ``latest < earliest``, or no joint working time
+            before 2101.
+
+    >>> import numpy as np
+    >>> from datetime import datetime
+    >>> from dateutil.tz import gettz
+    >>> sh = gettz("Asia/Shanghai")
+    >>> saturday = to_epoch(datetime(2026, 10, 10, 10, 0, tzinfo=sh))
+    >>> s, e = fit_windows(np.array([saturday]), np.array([saturday + 3600]),
+    ...                    [WorkCalendar.default()])
+    >>> from_epoch(int(s[0]), "Asia/Shanghai").isoformat(), from_epoch(int(e[0]), "Asia/Shanghai").isoformat()
+    ('2026-10-12T08:30:00+08:00', '2026-10-12T12:00:00+08:00')
+
+    .. versionadded:: 0.1
+    """
+    earliest = _check_epochs("earliest", earliest)
+    latest = _check_epochs("latest", latest, like=earliest)
+    if earliest.size == 0:
+        return earliest.copy(), latest.copy()
+    if bool((latest < earliest).any()):
+        raise CalendarError("'latest' must not be before 'earliest'")
+    bounds = _span(None, ("earliest", earliest), ("latest", latest))
+    if bounds is None:  # pragma: no cover - non-empty inputs always have a span
+        return earliest.copy(), latest.copy()
+    first_year, last_year = bounds
+    while True:
+        starts, ends = joint_intervals(calendars, first_year, last_year)
+        index = np.searchsorted(ends, earliest, side="right")
+        if starts.size and bool((index < starts.size).all()):
+            break
+        if last_year >= _YEAR_MAX:
+            raise CalendarError("no joint working time of the calendars before 2101")
+        last_year = min(_YEAR_MAX, last_year + 1)
+    start = np.maximum(earliest, starts[index])
+    last = np.searchsorted(starts, latest, side="left") - 1
+    end = np.minimum(latest, ends[np.maximum(last, 0)])
+    fits = (last >= index) & (end > start)
+    start = np.where(fits, start, starts[index])
+    end = np.where(fits, end, ends[index])
+    return start, end

@@ -1,0 +1,748 @@
+"""Follow-up scheduling (跟踪服务 / 回访): every callback rule of the dealer's rules.
+
+:func:`plan_followups` turns tickets, customers, callbacks, events and maintenance dates
+into a :class:`FollowUpPlan`: one row per due contact with its subject, kind, due window
+``[earliest, latest)`` (UTC epoch seconds; aware datetimes through :meth:`contacts`),
+assignee and the id of the rule that produced it. The rules, with the policy's numbers
+(``policy.followup``; calendar days unless named *working*):
+
+================================  ===========================================================
+rule id                           window
+================================  ===========================================================
+``customer-file``                 ticket opened (the visit) .. + ``customer_file_days``
+``first-call``                    hand-back + ``first_call_min_days`` .. + ``first_call_max_days``
+                                  (hand-back: ``closed_at``, else ``resolved_at``)
+``quality-call``                  delivery (``closed_at``) .. end of the
+                                  ``quality_call_working_days``-th working day after it
+``second-call``                   first call's earliest + ``second_call_after_days`` .. +
+                                  ``second_call_window_days``
+``report-unanswered``             an unsolved callback .. + ``unanswered_report_days``, to the
+                                  caller's supervisor
+``event-call``                    event − ``event_call_days_before`` .. event − 7 days; loyal
+                                  customers first: 3 days earlier
+``event-letter``                  event .. + ``event_letter_days_after`` (events with letters)
+``maintenance-reminder``          due − ``maintenance_remind_days_before`` .. due − 7 days
+``maintenance-near``              due − ``maintenance_near_days_before`` .. due
+``cadence-a|b|c``                 by tier, ``dateutil.rrule`` from the customer's last visit
+                                  (``dtstart``), every occurrence after ``now`` within
+                                  ``horizon_days``; window: that day
+``lost-customer``                 ``now`` .. + 7 days, for loyalty class LOST
+``home-visit``                    ``now`` .. + 30 days, for a seeded share of customers
+================================  ===========================================================
+
+Every window is then fitted into the time when the service centre works (the policy's
+calendar) **and** the customer is reachable (``customer_hours`` on Monday–Saturday in the
+customer's own zone): its start moves forward and its end back to joint working time, and
+a window with no joint working time becomes the next joint working interval (the next day
+that has one). Windows never start before the fact that triggers them. Contacts whose
+window closed before ``now`` stay in the plan and are reported by :meth:`overdue`.
+
+Assignment: the ticket's agent (the caller's supervisor for ``report-unanswered``);
+quality calls, cadence, lost-customer, home-visit and event contacts go to the agents
+whose role is ``policy.followup.assignee_role``, spread evenly by a stable hash of the
+customer id (load balancing; documented, reproducible). An assignee absent at the window
+start (``staff``) is replaced by the substitute the supervisor designated (代理), and the
+row records whom it stands in for.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+import enum
+import zlib
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Final, final
+
+import attrs
+import numpy as np
+from dateutil import rrule, tz
+from numpy.typing import NDArray
+
+from servicekpi.calendar import WorkCalendar, fit_windows, from_epoch, to_epoch, utc_offsets
+from servicekpi.domain import CallbackOutcome, CallbackSubject, Loyalty, Tier
+from servicekpi.exceptions import NaiveDatetimeError, UnknownKeyError
+from servicekpi.kernel import MISSING
+from servicekpi.policy import Cadence, Policy
+from servicekpi.tables import AgentTable, CallbackTable, CustomerTable, TicketTable
+
+__all__ = ("Event", "FollowUp", "FollowUpKind", "FollowUpPlan", "MaintenanceDue",
+           "Reconciliation", "ReconcileStatus", "StaffAvailability", "cadence_dates",
+           "plan_followups", "reconcile")
+
+_DAY: Final = 86_400
+_LOYAL_FIRST_DAYS: Final = 3
+_LOST_DAYS: Final = 7
+_HOME_DAYS: Final = 30
+_FREQ: Final = {"daily": rrule.DAILY, "weekly": rrule.WEEKLY, "monthly": rrule.MONTHLY,
+                "yearly": rrule.YEARLY}
+
+
+class FollowUpKind(enum.StrEnum):
+    """What a contact is."""
+
+    CUSTOMER_FILE = "customer_file"
+    CALL = "call"
+    QUALITY_CALL = "quality_call"
+    REPORT = "report"
+    LETTER = "letter"
+    REMINDER = "reminder"
+    VISIT = "visit"
+
+
+_RULES: Final = {  # rule id -> (kind, subject)
+    "customer-file": (FollowUpKind.CUSTOMER_FILE, CallbackSubject.TICKET),
+    "first-call": (FollowUpKind.CALL, CallbackSubject.TICKET),
+    "quality-call": (FollowUpKind.QUALITY_CALL, CallbackSubject.TICKET),
+    "second-call": (FollowUpKind.CALL, CallbackSubject.TICKET),
+    "report-unanswered": (FollowUpKind.REPORT, CallbackSubject.TICKET),
+    "event-call": (FollowUpKind.CALL, CallbackSubject.EVENT),
+    "event-letter": (FollowUpKind.LETTER, CallbackSubject.EVENT),
+    "maintenance-reminder": (FollowUpKind.REMINDER, CallbackSubject.CUSTOMER),
+    "maintenance-near": (FollowUpKind.REMINDER, CallbackSubject.CUSTOMER),
+    "cadence-a": (FollowUpKind.CALL, CallbackSubject.CUSTOMER),
+    "cadence-b": (FollowUpKind.CALL, CallbackSubject.CUSTOMER),
+    "cadence-c": (FollowUpKind.CALL, CallbackSubject.CUSTOMER),
+    "lost-customer": (FollowUpKind.CALL, CallbackSubject.CUSTOMER),
+    "home-visit": (FollowUpKind.VISIT, CallbackSubject.CUSTOMER),
+}
+RULE_IDS: Final = tuple(_RULES)
+
+
+@final
+@attrs.frozen(kw_only=True)
+class Event:
+    """A customer event (club day, promotion, free check) to phone about and write after.
+
+    ``customers``: who is invited (``None``: every customer of the table).
+    """
+
+    event_id: str
+    at: datetime
+    letter: bool = False
+    customers: tuple[str, ...] | None = None
+
+
+@final
+@attrs.frozen(kw_only=True)
+class MaintenanceDue:
+    """A customer's maintenance due date (e.g. a vehicle's next service)."""
+
+    customer_id: str
+    due: datetime
+    subject_id: str | None = None
+
+
+@final
+@attrs.frozen(kw_only=True)
+class StaffAvailability:
+    """Absences per agent and the substitutes (代理) supervisors designated.
+
+    ``absences``: agent id -> ``(start, end)`` aware datetimes (half-open);
+    ``substitutes``: absent agent id -> the agent who stands in.
+    """
+
+    absences: Mapping[str, Sequence[tuple[datetime, datetime]]] = attrs.field(factory=dict)
+    substitutes: Mapping[str, str] = attrs.field(factory=dict)
+
+
+@final
+@attrs.frozen(kw_only=True)
+class FollowUp:
+    """One due contact, with aware datetimes in the service centre's zone."""
+
+    rule_id: str
+    kind: FollowUpKind
+    subject: CallbackSubject
+    subject_id: str
+    customer_id: str | None
+    earliest: datetime
+    latest: datetime
+    assignee: str | None
+    substitute_for: str | None
+    overdue: bool
+
+
+class ReconcileStatus(enum.StrEnum):
+    """What became of a due contact."""
+
+    ON_TIME = "on_time"
+    LATE = "late"
+    MISSED = "missed"
+    PENDING = "pending"
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+@final
+class FollowUpPlan:
+    """An immutable table of due contacts (one row each), sorted by window start.
+
+    Columns: ``rule`` (index into :data:`RULE_IDS`), ``subject_id`` / ``customer_id`` /
+    ``assignee`` / ``substitute_for`` (labels, ``None`` where missing), ``trigger``,
+    ``earliest``, ``latest`` (int64 UTC epoch seconds).
+
+    .. versionadded:: 0.1
+    """
+
+    def __init__(self, columns: Mapping[str, NDArray[Any]], *, now: int, tz: str) -> None:
+        order = np.lexsort((columns["subject_id"].astype(str), columns["rule"],
+                            columns["earliest"]))
+        self._columns = {name: np.asarray(values)[order] for name, values in columns.items()}
+        for array in self._columns.values():
+            array.flags.writeable = False
+        self.now = now
+        self.tz = tz
+
+    def __len__(self) -> int:
+        return len(self._columns["rule"])
+
+    def __getitem__(self, name: str) -> NDArray[Any]:
+        if name not in self._columns:
+            raise UnknownKeyError.for_key("plan column", name, self._columns)
+        return self._columns[name]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Column names."""
+        return tuple(self._columns)
+
+    def _take(self, mask: NDArray[np.bool_]) -> FollowUpPlan:
+        return FollowUpPlan({k: v[mask] for k, v in self._columns.items()}, now=self.now,
+                            tz=self.tz)
+
+    def due_between(self, start: datetime, end: datetime) -> FollowUpPlan:
+        """Contacts whose window overlaps ``[start, end)``."""
+        a, b = _epoch(start, "start"), _epoch(end, "end")
+        return self._take((self["earliest"] < b) & (self["latest"] > a))
+
+    def overdue(self, now: datetime | None = None) -> FollowUpPlan:
+        """Contacts whose window closed at or before *now* (default: the plan's ``now``)."""
+        at = self.now if now is None else _epoch(now, "now")
+        return self._take(self["latest"] <= at)
+
+    def for_agent(self, agent_id: str) -> FollowUpPlan:
+        """Contacts assigned to *agent_id* (including those it stands in for)."""
+        return self._take(self["assignee"] == agent_id)
+
+    def by_rule(self, rule_id: str) -> FollowUpPlan:
+        """Contacts produced by rule *rule_id*."""
+        if rule_id not in RULE_IDS:
+            raise UnknownKeyError.for_key("follow-up rule", rule_id, RULE_IDS)
+        return self._take(self["rule"] == RULE_IDS.index(rule_id))
+
+    def contacts(self) -> list[FollowUp]:
+        """The rows as :class:`FollowUp` objects (aware datetimes in the centre's zone)."""
+        out = []
+        for i in range(len(self)):
+            rule = RULE_IDS[int(self["rule"][i])]
+            kind, subject = _RULES[rule]
+            out.append(FollowUp(
+                rule_id=rule, kind=kind, subject=subject, subject_id=str(self["subject_id"][i]),
+                customer_id=_optional(self["customer_id"][i]),
+                earliest=from_epoch(int(self["earliest"][i]), self.tz),
+                latest=from_epoch(int(self["latest"][i]), self.tz),
+                assignee=_optional(self["assignee"][i]),
+                substitute_for=_optional(self["substitute_for"][i]),
+                overdue=bool(self["latest"][i] <= self.now)))
+        return out
+
+    def counts(self) -> dict[str, int]:
+        """Contacts per rule id."""
+        counts = np.bincount(self["rule"].astype(np.int64), minlength=len(RULE_IDS))
+        return {rule: int(counts[i]) for i, rule in enumerate(RULE_IDS) if counts[i]}
+
+    def __repr__(self) -> str:
+        return f"<FollowUpPlan: {len(self)} contacts, {len(self.overdue())} overdue>"
+
+
+def _optional(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _epoch(moment: datetime, name: str) -> int:
+    if not isinstance(moment, datetime) or moment.tzinfo is None or moment.utcoffset() is None:
+        raise NaiveDatetimeError(f"{name!r} must be a timezone-aware datetime (got {moment!r})")
+    return to_epoch(moment)
+
+
+# --------------------------------------------------------------------------- cadence
+
+
+def cadence_dates(cadence: Cadence, dtstart: datetime, after: datetime,
+                  until: datetime) -> list[datetime]:
+    """The cadence's occurrences in ``(after, until]``, from ``dateutil.rrule``.
+
+    ``dtstart`` is explicit (never the clock), and occurrences keep its local wall time
+    (so a weekly call stays at 10:00 across a DST change); a wall time that does not exist
+    on a spring-forward day moves forward by the gap (``dateutil.tz.resolve_imaginary``),
+    an ambiguous one is its first occurrence.
+
+    >>> from datetime import timezone
+    >>> start = datetime(2026, 1, 31, 10, tzinfo=timezone.utc)
+    >>> [d.date().isoformat() for d in cadence_dates(Cadence(freq="monthly"), start, start,
+    ...                                                datetime(2026, 6, 1, tzinfo=timezone.utc))]
+    ['2026-03-31', '2026-05-31']
+    """
+    for name, value in (("dtstart", dtstart), ("after", after), ("until", until)):
+        _epoch(value, name)
+    rule = rrule.rrule(_FREQ[cadence.freq], interval=cadence.interval,  # type: ignore[arg-type]
+                       dtstart=dtstart, until=until)
+    resolved = (tz.resolve_imaginary(d) for d in rule.between(after, until, inc=True))
+    return [d for d in resolved if after < d <= until]
+
+
+def _cadence_vectorised(freq: str, interval: int, dtstart: NDArray[np.int64], after: int,
+                        until: int, tz: NDArray[np.int64], zones: Sequence[str]
+                        ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """(row, occurrence) pairs of the rrule of every row, in numpy (local wall time).
+
+    Equal to :func:`cadence_dates` per row (a test checks it): occurrences are the local
+    dates dtstart + k·interval days / weeks / months, k >= 0 (months without that day are
+    skipped, as rrule does), at dtstart's local wall time, strictly after ``after``.
+    """
+    offsets = np.zeros(dtstart.shape, dtype=np.int64)
+    for code, zone in enumerate(zones):
+        here = tz == code
+        if here.any():
+            offsets[here] = utc_offsets(dtstart[here], zone)
+    local = dtstart + offsets
+    day = local // _DAY
+    clock = local % _DAY
+    span_days = (until - int(dtstart.min())) // _DAY + 2 if dtstart.size else 0
+    step_days = {"daily": 1, "weekly": 7}.get(freq)
+    rows_out, times_out = [], []
+    if step_days is not None:
+        count = span_days // (step_days * interval) + 2
+        ks = np.arange(0, count + 1)
+        days = day[:, None] + ks[None, :] * step_days * interval
+        valid = np.ones(days.shape, dtype=bool)
+    else:
+        months_per = interval * (12 if freq == "yearly" else 1)
+        count = span_days // (28 * months_per) + 2
+        ks = np.arange(0, count + 1)
+        start_date = day.astype("datetime64[D]")
+        month0 = start_date.astype("datetime64[M]")
+        dom = (start_date - month0.astype("datetime64[D]")).astype(np.int64)
+        months = month0[:, None] + ks[None, :] * months_per
+        dates = months.astype("datetime64[D]") + dom[:, None]
+        valid = dates.astype("datetime64[M]") == months
+        days = dates.astype(np.int64)
+    local_times = days * _DAY + clock[:, None]
+    rows = np.broadcast_to(np.arange(len(dtstart))[:, None], local_times.shape)
+    utc = np.empty(local_times.shape, dtype=np.int64)
+    for code, zone in enumerate(zones):
+        here = tz == code
+        if here.any():
+            utc[here] = _local_to_utc(local_times[here], zone)
+    keep = valid & (utc > after) & (utc <= until)
+    rows_out.append(rows[keep])
+    times_out.append(utc[keep])
+    return np.concatenate(rows_out), np.concatenate(times_out)
+
+
+def _local_to_utc(local: NDArray[np.int64], zone: str) -> NDArray[np.int64]:
+    """Local wall times -> UTC, as dateutil resolves them: a nonexistent time moves forward
+    by the gap (the offset from before the change applies), an ambiguous one takes its
+    first occurrence. Offsets a day before and after bracket any single change."""
+    flat = local.ravel()
+    before = flat - utc_offsets(flat - _DAY, zone)
+    after = flat - utc_offsets(flat + _DAY, zone)
+    ok_before = before + utc_offsets(before, zone) == flat
+    ok_after = after + utc_offsets(after, zone) == flat
+    utc = np.where(ok_before & ok_after, np.minimum(before, after),
+                   np.where(ok_after & ~ok_before, after, before))
+    return utc.reshape(local.shape)
+
+
+# --------------------------------------------------------------------------- planning
+
+
+@attrs.define
+class _Rows:
+    """Contacts being collected, as column chunks."""
+
+    chunks: list[dict[str, NDArray[Any]]] = attrs.field(factory=list)
+
+    def add(self, rule: str, subject_id: NDArray[Any], customer: NDArray[np.int64],
+            trigger: NDArray[np.int64], earliest: NDArray[np.int64],
+            latest: NDArray[np.int64], assignee: NDArray[Any]) -> None:
+        n = len(trigger)
+        if n == 0:
+            return
+        self.chunks.append({"rule": np.full(n, RULE_IDS.index(rule), dtype=np.int8),
+                            "subject_id": np.asarray(subject_id, dtype=object),
+                            "customer": np.asarray(customer, dtype=np.int64),
+                            "trigger": trigger.astype(np.int64),
+                            "earliest": earliest.astype(np.int64),
+                            "latest": latest.astype(np.int64),
+                            "assignee": np.asarray(assignee, dtype=object)})
+
+    def columns(self) -> dict[str, NDArray[Any]]:
+        names = ("rule", "subject_id", "customer", "trigger", "earliest", "latest", "assignee")
+        if not self.chunks:
+            return {"rule": np.zeros(0, dtype=np.int8),
+                    **{n: np.zeros(0, dtype=object if n in ("subject_id", "assignee")
+                                   else np.int64) for n in names[1:]}}
+        return {n: np.concatenate([c[n] for c in self.chunks]) for n in names}
+
+
+def plan_followups(tickets: TicketTable, customers: CustomerTable, *, now: datetime,
+                   policy: Policy | None = None, events: Sequence[Event] = (),
+                   maintenance: Sequence[MaintenanceDue] = (),
+                   staff: StaffAvailability | None = None,
+                   callbacks: CallbackTable | None = None, agents: AgentTable | None = None,
+                   horizon_days: int = 90) -> FollowUpPlan:
+    """Every contact the follow-up rules call for (see the module docstring).
+
+    Args:
+        tickets: tickets (visits, hand-backs, deliveries).
+        customers: customers with tier, loyalty and zone; tickets of unknown customers
+            are planned in the centre's zone.
+        now: the planning moment (aware); cadence starts after it, and contacts whose
+            window closed before it are kept and marked overdue.
+        policy: the numbers (default :meth:`Policy.default`).
+        events: events to phone about (and write after).
+        maintenance: maintenance due dates.
+        staff: absences and designated substitutes.
+        callbacks: callbacks; an unsolved one triggers a report to the supervisor.
+        agents: the roster (roles and supervisors) for role-based assignment.
+        horizon_days: how far after ``now`` cadence contacts are planned.
+
+    Returns:
+        The :class:`FollowUpPlan`.
+
+    >>> from servicekpi import synth
+    >>> from datetime import timezone
+    >>> data = synth.month(seed=1, tickets=2_000, agents=10, stations=1)
+    >>> plan = plan_followups(data.tickets, data.customers, agents=data.agents,
+    ...                       callbacks=data.callbacks,
+    ...                       now=datetime(2026, 11, 1, tzinfo=timezone.utc))
+    >>> sorted(plan.counts())
+    ['cadence-a', 'cadence-b', 'customer-file', 'first-call', 'home-visit', 'lost-customer', 'quality-call', 'report-unanswered', 'second-call']
+    """
+    policy = policy or Policy.default()
+    at = _epoch(now, "now")
+    follow = policy.followup
+    if not isinstance(tickets, TicketTable) or not isinstance(customers, CustomerTable):
+        raise TypeError("'tickets' must be a TicketTable and 'customers' a CustomerTable")
+    rows = _Rows()
+    customer_labels = customers.labels("customer_id")
+    cust_of_ticket = _customer_rows(tickets, customers)
+    ticket_ids = tickets.decode("ticket_id")
+    agent_ids = tickets.decode("agent_id")
+    opened = tickets["opened_at"]
+    resolved, closed = tickets["resolved_at"], tickets["closed_at"]
+    clerks = _clerks(agents, follow.assignee_role.value)
+
+    every = np.ones(len(tickets), dtype=bool)
+    rows.add("customer-file", ticket_ids, cust_of_ticket, opened, opened,
+             opened + follow.customer_file_days * _DAY, agent_ids[every])
+    hand_back = np.where(closed != MISSING, closed, resolved)
+    handed = hand_back != MISSING
+    first_earliest = hand_back[handed] + follow.first_call_min_days * _DAY
+    rows.add("first-call", ticket_ids[handed], cust_of_ticket[handed], hand_back[handed],
+             first_earliest, hand_back[handed] + follow.first_call_max_days * _DAY,
+             agent_ids[handed])
+    second = first_earliest + follow.second_call_after_days * _DAY
+    rows.add("second-call", ticket_ids[handed], cust_of_ticket[handed], hand_back[handed],
+             second, second + follow.second_call_window_days * _DAY, agent_ids[handed])
+    delivered = closed != MISSING
+    deadline = policy.calendar.end_of_working_day(policy.calendar.add_working_days(
+        closed[delivered], follow.quality_call_working_days))
+    rows.add("quality-call", ticket_ids[delivered], cust_of_ticket[delivered],
+             closed[delivered], closed[delivered], np.maximum(deadline, closed[delivered] + 1),
+             _balanced(clerks, customer_labels, cust_of_ticket[delivered]))
+
+    if callbacks is not None and len(callbacks):
+        _unanswered(rows, callbacks, tickets, cust_of_ticket, agents, follow.unanswered_report_days)
+    _customer_rules(rows, customers, tickets, cust_of_ticket, clerks, at, horizon_days, policy)
+    for event in events:
+        _event(rows, event, customers, clerks, follow)
+    for item in maintenance:
+        _maintenance(rows, item, customers, clerks, follow)
+
+    columns = rows.columns()
+    zones = _zone_codes(columns["customer"], customers, policy.calendar.tz)
+    start, end = _fit(columns["earliest"], columns["latest"], zones, customers, policy)
+    columns["earliest"], columns["latest"] = start, end
+    columns["customer_id"] = np.array([customer_labels[c] if c >= 0 else None
+                                       for c in columns.pop("customer")], dtype=object)
+    columns["assignee"], columns["substitute_for"] = _substitute(columns["assignee"], start,
+                                                                 staff)
+    return FollowUpPlan(columns, now=at, tz=policy.calendar.tz)
+
+
+def _customer_rows(tickets: TicketTable, customers: CustomerTable) -> NDArray[np.int64]:
+    codes = customers.codes_of("customer_id", tickets.labels("customer_id"))
+    code_to_row = np.full(len(customers.labels("customer_id")) + 1, -1, dtype=np.int64)
+    code_to_row[customers["customer_id"]] = np.arange(len(customers))
+    table = np.append(code_to_row[np.where(codes >= 0, codes, -1)], -1)
+    ticket_codes = tickets["customer_id"]
+    return table[np.where(ticket_codes < 0, len(codes), ticket_codes)]
+
+
+def _clerks(agents: AgentTable | None, role: str) -> list[str]:
+    if agents is None or not len(agents):
+        return []
+    roles = agents.decode("role")
+    ids = agents.decode("agent_id")
+    return sorted(str(a) for a, r in zip(ids, roles, strict=True) if r.value == role)
+
+
+def _balanced(clerks: list[str], customer_labels: Sequence[str],
+              customer_rows: NDArray[np.int64]) -> NDArray[Any]:
+    """Spread contacts over the clerks by a stable hash of the customer id."""
+    out = np.full(len(customer_rows), None, dtype=object)
+    if not clerks:
+        return out
+    hashes = np.array([zlib.crc32(label.encode()) for label in customer_labels] + [0],
+                      dtype=np.int64)
+    pick = hashes[np.where(customer_rows < 0, len(customer_labels), customer_rows)] \
+        % len(clerks)
+    return np.array(clerks, dtype=object)[pick]
+
+
+def _unanswered(rows: _Rows, callbacks: CallbackTable, tickets: TicketTable,
+                cust_of_ticket: NDArray[np.int64], agents: AgentTable | None,
+                days: int) -> None:
+    unsolved = (callbacks["outcome"] == list(CallbackOutcome).index(CallbackOutcome.UNSOLVED)) \
+        & (callbacks["subject"] == list(CallbackSubject).index(CallbackSubject.TICKET))
+    if not unsolved.any():
+        return
+    done = callbacks["done_at"][unsolved]
+    subject = callbacks.decode("subject_id")[unsolved]
+    ticket_codes = tickets.codes_of("ticket_id", [str(s) for s in subject])
+    code_to_row = np.full(len(tickets.labels("ticket_id")) + 1, -1, dtype=np.int64)
+    code_to_row[tickets["ticket_id"]] = np.arange(len(tickets))
+    ticket_rows = code_to_row[np.where(ticket_codes >= 0, ticket_codes, -1)]
+    customer = np.where(ticket_rows >= 0, cust_of_ticket[np.maximum(ticket_rows, 0)], -1)
+    callers = callbacks.decode("agent_id")[unsolved]
+    supervisors = _supervisors(agents)
+    assignee = np.array([supervisors.get(str(c), c) for c in callers], dtype=object)
+    rows.add("report-unanswered", subject, customer, done, done, done + days * _DAY, assignee)
+
+
+def _supervisors(agents: AgentTable | None) -> dict[str, str]:
+    if agents is None or not len(agents):
+        return {}
+    return {str(a): str(s) for a, s in zip(agents.decode("agent_id"),
+                                           agents.decode("supervisor_id"), strict=True)
+            if s is not None}
+
+
+def _customer_rules(rows: _Rows, customers: CustomerTable, tickets: TicketTable,
+                    cust_of_ticket: NDArray[np.int64], clerks: list[str], at: int,
+                    horizon_days: int, policy: Policy) -> None:
+    n = len(customers)
+    if not n:
+        return
+    labels = customers.labels("customer_id")
+    row_ids = np.array([labels[c] for c in customers["customer_id"]], dtype=object)
+    code_rows = np.arange(n)
+    assignee = _balanced(clerks, labels, _rows_to_label_rows(customers))
+    # Cadence from the customer's last visit (dtstart), or from now when never seen.
+    last_visit = np.full(n, at, dtype=np.int64)
+    known = cust_of_ticket >= 0
+    if known.any():
+        latest = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+        np.maximum.at(latest, cust_of_ticket[known], tickets["opened_at"][known])
+        last_visit = np.where(latest > np.iinfo(np.int64).min, np.minimum(latest, at), at)
+    zones = customers["tz"].astype(np.int64)
+    zone_labels = customers.labels("tz")
+    until = at + horizon_days * _DAY
+    for tier_name, rule in (("a", "cadence-a"), ("b", "cadence-b"), ("c", "cadence-c")):
+        mine = customers["tier"] == list(Tier).index(Tier(tier_name))
+        if not mine.any():
+            continue
+        cadence = policy.followup.cadence[tier_name]
+        which, when = _cadence_vectorised(cadence.freq, cadence.interval, last_visit[mine], at,
+                                          until, zones[mine], zone_labels)
+        picked = code_rows[mine][which]
+        rows.add(rule, row_ids[picked], picked, when, when, when + _DAY, assignee[picked])
+    lost = customers["loyalty"] == list(Loyalty).index(Loyalty.LOST)
+    now = np.full(int(lost.sum()), at, dtype=np.int64)
+    rows.add("lost-customer", row_ids[lost], code_rows[lost], now, now,
+             now + _LOST_DAYS * _DAY, assignee[lost])
+    share = policy.followup.home_visit_share
+    chosen = np.array([zlib.crc32(f"home-visit:{label}".encode()) / 2**32 < share
+                       for label in row_ids], dtype=bool)
+    now = np.full(int(chosen.sum()), at, dtype=np.int64)
+    rows.add("home-visit", row_ids[chosen], code_rows[chosen], now, now,
+             now + _HOME_DAYS * _DAY, assignee[chosen])
+
+
+def _rows_to_label_rows(customers: CustomerTable) -> NDArray[np.int64]:
+    """For each customer row, the index of its label (what _balanced hashes)."""
+    return customers["customer_id"].astype(np.int64)
+
+
+def _event(rows: _Rows, event: Event, customers: CustomerTable, clerks: list[str],
+           follow: Any) -> None:
+    at = _epoch(event.at, "event.at")
+    labels = customers.labels("customer_id")
+    row_ids = np.array([labels[c] for c in customers["customer_id"]], dtype=object)
+    invited = np.ones(len(customers), dtype=bool) if event.customers is None else \
+        np.isin(row_ids, np.array(event.customers, dtype=object))
+    loyal = customers["loyalty"] == list(Loyalty).index(Loyalty.LOYAL)
+    before = at - follow.event_call_days_before * _DAY
+    earliest = np.where(loyal, before - _LOYAL_FIRST_DAYS * _DAY, before)
+    latest = np.where(loyal, before, at - 7 * _DAY)
+    latest = np.maximum(latest, earliest + 1)
+    assignee = _balanced(clerks, labels, customers["customer_id"].astype(np.int64))
+    rows_idx = np.flatnonzero(invited)
+    subject = np.full(len(rows_idx), event.event_id, dtype=object)
+    rows.add("event-call", subject, rows_idx, earliest[rows_idx], earliest[rows_idx],
+             latest[rows_idx], assignee[rows_idx])
+    if event.letter:
+        start = np.full(len(rows_idx), at, dtype=np.int64)
+        rows.add("event-letter", subject, rows_idx, start, start,
+                 start + follow.event_letter_days_after * _DAY, assignee[rows_idx])
+
+
+def _maintenance(rows: _Rows, item: MaintenanceDue, customers: CustomerTable,
+                 clerks: list[str], follow: Any) -> None:
+    due = _epoch(item.due, "maintenance.due")
+    code = customers.codes_of("customer_id", [item.customer_id])[0]
+    matches: NDArray[np.intp] = np.flatnonzero(customers["customer_id"] == code) \
+        if code >= 0 else np.zeros(0, dtype=np.intp)
+    row = int(matches[0]) if len(matches) else -1
+    labels = customers.labels("customer_id")
+    assignee = _balanced(clerks, labels, np.array([code if code >= 0 else -1]))
+    subject = np.array([item.subject_id or item.customer_id], dtype=object)
+    first = np.array([due - follow.maintenance_remind_days_before * _DAY])
+    rows.add("maintenance-reminder", subject, np.array([row]), first, first,
+             np.maximum(first + 1, np.array([due - 7 * _DAY])), assignee)
+    near = np.array([due - follow.maintenance_near_days_before * _DAY])
+    rows.add("maintenance-near", subject, np.array([row]), near, near, np.array([due]),
+             assignee)
+
+
+def _zone_codes(customer_rows: NDArray[np.int64], customers: CustomerTable,
+                default: str) -> tuple[NDArray[np.int64], list[str]]:
+    labels = list(customers.labels("tz"))
+    if default not in labels:
+        labels.append(default)
+    fallback = labels.index(default)
+    codes = customers["tz"].astype(np.int64) if len(customers) else np.zeros(0, np.int64)
+    per_row = np.where(customer_rows >= 0, np.append(codes, fallback)[customer_rows], fallback)
+    return per_row, labels
+
+
+def _fit(earliest: NDArray[np.int64], latest: NDArray[np.int64],
+         zones: tuple[NDArray[np.int64], list[str]], customers: CustomerTable,
+         policy: Policy) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    codes, labels = zones
+    start = earliest.copy()
+    end = np.maximum(latest, earliest + 1)
+    hours = list(policy.followup.customer_hours)
+    for code, zone in enumerate(labels):
+        here = codes == code
+        if not here.any():
+            continue
+        reachable = WorkCalendar(tz=zone, hours=[hours] * 6 + [()])
+        s, e = fit_windows(start[here], end[here], [policy.calendar, reachable])
+        start[here], end[here] = s, e
+    return start, end
+
+
+def _substitute(assignee: NDArray[Any], start: NDArray[np.int64],
+                staff: StaffAvailability | None) -> tuple[NDArray[Any], NDArray[Any]]:
+    substitute_for = np.full(len(assignee), None, dtype=object)
+    if staff is None:
+        return assignee, substitute_for
+    out = assignee.copy()
+    for agent, periods in staff.absences.items():
+        mine = assignee == agent
+        if not mine.any():
+            continue
+        away = np.zeros(len(assignee), dtype=bool)
+        for begin, finish in periods:
+            away |= mine & (start >= _epoch(begin, "absence start")) \
+                & (start < _epoch(finish, "absence end"))
+        stand_in = staff.substitutes.get(agent)
+        if stand_in is not None and away.any():
+            out[away] = stand_in
+            substitute_for[away] = agent
+    return out, substitute_for
+
+
+# --------------------------------------------------------------------------- reconcile
+
+
+@final
+@attrs.frozen(kw_only=True, eq=False)
+class Reconciliation:
+    """What became of each planned contact, as of ``as_of``.
+
+    ``status`` aligns with the plan's rows. A contact is ON_TIME when a callback on its
+    subject was made inside its window, LATE when the first one after its start came
+    after its end, MISSED when none came and the window closed by ``as_of``, PENDING
+    otherwise. Each callback satisfies at most one contact of its subject (the earliest
+    open one).
+    """
+
+    plan: FollowUpPlan
+    status: tuple[ReconcileStatus, ...]
+    as_of: datetime
+
+    def _count(self, *statuses: ReconcileStatus) -> int:
+        return sum(1 for s in self.status if s in statuses)
+
+    @property
+    def callback_completion_rate(self) -> float:
+        """Done (on time or late) / due (every contact but the pending ones)."""
+        due = len(self.status) - self._count(ReconcileStatus.PENDING)
+        done = self._count(ReconcileStatus.ON_TIME, ReconcileStatus.LATE)
+        return done / due if due else float("nan")
+
+    @property
+    def callback_on_time_rate(self) -> float:
+        """Done inside the window / due."""
+        due = len(self.status) - self._count(ReconcileStatus.PENDING)
+        return self._count(ReconcileStatus.ON_TIME) / due if due else float("nan")
+
+
+def reconcile(plan: FollowUpPlan, callbacks: CallbackTable, *,
+              as_of: datetime | None = None) -> Reconciliation:
+    """Mark each due contact done on time, done late, missed or pending.
+
+    >>> from servicekpi import synth
+    >>> from datetime import timezone
+    >>> data = synth.month(seed=1, tickets=1_000, agents=8, stations=1)
+    >>> plan = plan_followups(data.tickets, data.customers,
+    ...                       now=datetime(2026, 10, 20, tzinfo=timezone.utc))
+    >>> r = reconcile(plan.by_rule("first-call"), data.callbacks,
+    ...               as_of=datetime(2026, 11, 1, tzinfo=timezone.utc))
+    >>> 0 <= r.callback_on_time_rate <= r.callback_completion_rate <= 1
+    True
+    """
+    at = plan.now if as_of is None else _epoch(as_of, "as_of")
+    done_at = callbacks["done_at"]
+    made = (done_at != MISSING) & (done_at <= at)
+    subjects = callbacks.decode("subject_id")
+    times: dict[str, list[int]] = {}
+    for subject, when in zip(subjects[made], done_at[made], strict=True):
+        times.setdefault(str(subject), []).append(int(when))
+    for values in times.values():
+        values.sort()
+    used: dict[str, int] = {}
+    status = []
+    for i in range(len(plan)):
+        subject = str(plan["subject_id"][i])
+        start, end = int(plan["earliest"][i]), int(plan["latest"][i])
+        options = times.get(subject, [])
+        position = used.get(subject, 0)
+        while position < len(options) and options[position] < start:
+            position += 1
+        if position < len(options):
+            used[subject] = position + 1
+            status.append(ReconcileStatus.ON_TIME if options[position] < end
+                          else ReconcileStatus.LATE)
+        elif end <= at:
+            status.append(ReconcileStatus.MISSED)
+        else:
+            status.append(ReconcileStatus.PENDING)
+    return Reconciliation(plan=plan, status=tuple(status), as_of=from_epoch(at, plan.tz))
