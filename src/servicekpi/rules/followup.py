@@ -187,12 +187,28 @@ class FollowUpPlan:
     .. versionadded:: 0.1
     """
 
-    def __init__(self, columns: Mapping[str, NDArray[Any]], *, now: int, tz: str) -> None:
-        order = np.lexsort((columns["subject_id"].astype(str), columns["rule"],
-                            columns["earliest"]))
-        self._columns = {name: np.asarray(values)[order] for name, values in columns.items()}
+    _LABELLED: Final = ("subject_id", "customer_id", "assignee", "substitute_for")
+
+    def __init__(self, columns: Mapping[str, NDArray[Any]],
+                 labels: Mapping[str, tuple[Any, ...]], *, now: int, tz: str,
+                 presorted: bool = False) -> None:
+        # Label columns hold int codes into ``labels`` (-1 = None): sorting and slicing
+        # move integers, and strings are decoded only when asked for.
+        if presorted:
+            self._columns = dict(columns)
+        else:
+            # Ties in the window start are broken by rule, subject and customer, packed
+            # into one integer key (codes stay far below 2**29).
+            secondary = (columns["rule"].astype(np.int64) << 58) \
+                | (np.maximum(columns["subject_id"], 0) << 29) \
+                | np.maximum(columns["customer_id"], 0)
+            order = np.lexsort((secondary, columns["earliest"]))
+            self._columns = {name: np.asarray(values)[order]
+                             for name, values in columns.items()}
         for array in self._columns.values():
             array.flags.writeable = False
+        self._labels = dict(labels)
+        self._decoded: dict[str, NDArray[Any]] = {}
         self.now = now
         self.tz = tz
 
@@ -202,7 +218,15 @@ class FollowUpPlan:
     def __getitem__(self, name: str) -> NDArray[Any]:
         if name not in self._columns:
             raise UnknownKeyError.for_key("plan column", name, self._columns)
-        return self._columns[name]
+        if name not in self._LABELLED:
+            return self._columns[name]
+        if name not in self._decoded:
+            table = np.array([*self._labels[name], None], dtype=object)
+            codes = self._columns[name]
+            decoded = table[np.where(codes < 0, len(table) - 1, codes)]
+            decoded.flags.writeable = False
+            self._decoded[name] = decoded
+        return self._decoded[name]
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -210,8 +234,8 @@ class FollowUpPlan:
         return tuple(self._columns)
 
     def _take(self, mask: NDArray[np.bool_]) -> FollowUpPlan:
-        return FollowUpPlan({k: v[mask] for k, v in self._columns.items()}, now=self.now,
-                            tz=self.tz)
+        return FollowUpPlan({k: v[mask] for k, v in self._columns.items()}, self._labels,
+                            now=self.now, tz=self.tz, presorted=True)
 
     def due_between(self, start: datetime, end: datetime) -> FollowUpPlan:
         """Contacts whose window overlaps ``[start, end)``."""
@@ -225,7 +249,8 @@ class FollowUpPlan:
 
     def for_agent(self, agent_id: str) -> FollowUpPlan:
         """Contacts assigned to *agent_id* (including those it stands in for)."""
-        return self._take(self["assignee"] == agent_id)
+        codes = [i for i, label in enumerate(self._labels["assignee"]) if label == agent_id]
+        return self._take(np.isin(self._columns["assignee"], codes))
 
     def by_rule(self, rule_id: str) -> FollowUpPlan:
         """Contacts produced by rule *rule_id*."""
@@ -360,32 +385,79 @@ def _local_to_utc(local: NDArray[np.int64], zone: str) -> NDArray[np.int64]:
 # --------------------------------------------------------------------------- planning
 
 
+class _Vocab:
+    """Labels -> codes. Whole label tuples (a table's ids) are registered as blocks, so a
+    chunk's codes are its own codes plus the block's offset: no per-row look-ups. The
+    same label may sit in two blocks; decoding is still right."""
+
+    def __init__(self) -> None:
+        self.labels: list[Any] = []
+        self.index: dict[Any, int] = {}
+        self._blocks: dict[int, tuple[Sequence[Any], int]] = {}
+
+    def code(self, label: Any) -> int:
+        if label is None:
+            return -1
+        found = self.index.get(label)
+        if found is None:
+            found = self.index[label] = len(self.labels)
+            self.labels.append(label)
+        return found
+
+    def block(self, labels: Sequence[Any]) -> int:
+        """The offset of *labels* as a block (registered once per tuple object)."""
+        known = self._blocks.get(id(labels))
+        if known is not None and known[0] is labels:
+            return known[1]
+        offset = len(self.labels)
+        self.labels.extend(labels)
+        self._blocks[id(labels)] = (labels, offset)
+        return offset
+
+    def codes(self, values: NDArray[Any] | tuple[NDArray[np.integer[Any]], Sequence[Any]]
+              ) -> NDArray[np.int64]:
+        """Codes of an object array, or of ``(codes, labels)`` (as a block)."""
+        if isinstance(values, tuple):
+            raw, labels = values
+            raw = np.asarray(raw, dtype=np.int64)
+            return np.where(raw < 0, -1, raw + self.block(labels))
+        return np.fromiter((self.code(v) for v in values), dtype=np.int64, count=len(values))
+
+    def codes_of(self, label: Any) -> list[int]:
+        """Every code whose label is *label*."""
+        return [i for i, known in enumerate(self.labels) if known == label]
+
+
+Labelled = NDArray[Any] | tuple[NDArray[np.integer[Any]], Sequence[Any]]
+
+
 @attrs.define
 class _Rows:
-    """Contacts being collected, as column chunks."""
+    """Contacts being collected, as column chunks of integers."""
 
+    subjects: _Vocab = attrs.field(factory=_Vocab)
+    agents: _Vocab = attrs.field(factory=_Vocab)
     chunks: list[dict[str, NDArray[Any]]] = attrs.field(factory=list)
 
-    def add(self, rule: str, subject_id: NDArray[Any], customer: NDArray[np.int64],
+    def add(self, rule: str, subject_id: Labelled, customer: NDArray[np.int64],
             trigger: NDArray[np.int64], earliest: NDArray[np.int64],
-            latest: NDArray[np.int64], assignee: NDArray[Any]) -> None:
+            latest: NDArray[np.int64], assignee: Labelled) -> None:
         n = len(trigger)
         if n == 0:
             return
         self.chunks.append({"rule": np.full(n, RULE_IDS.index(rule), dtype=np.int8),
-                            "subject_id": np.asarray(subject_id, dtype=object),
+                            "subject_id": self.subjects.codes(subject_id),
                             "customer": np.asarray(customer, dtype=np.int64),
                             "trigger": trigger.astype(np.int64),
                             "earliest": earliest.astype(np.int64),
                             "latest": latest.astype(np.int64),
-                            "assignee": np.asarray(assignee, dtype=object)})
+                            "assignee": self.agents.codes(assignee)})
 
     def columns(self) -> dict[str, NDArray[Any]]:
         names = ("rule", "subject_id", "customer", "trigger", "earliest", "latest", "assignee")
         if not self.chunks:
             return {"rule": np.zeros(0, dtype=np.int8),
-                    **{n: np.zeros(0, dtype=object if n in ("subject_id", "assignee")
-                                   else np.int64) for n in names[1:]}}
+                    **{n: np.zeros(0, dtype=np.int64) for n in names[1:]}}
         return {n: np.concatenate([c[n] for c in self.chunks]) for n in names}
 
 
@@ -431,30 +503,37 @@ def plan_followups(tickets: TicketTable, customers: CustomerTable, *, now: datet
     rows = _Rows()
     customer_labels = customers.labels("customer_id")
     cust_of_ticket = _customer_rows(tickets, customers)
-    ticket_ids = tickets.decode("ticket_id")
-    agent_ids = tickets.decode("agent_id")
+    ticket_codes, ticket_labels = tickets["ticket_id"], tickets.labels("ticket_id")
+    agent_codes, agent_labels = tickets["agent_id"], tickets.labels("agent_id")
+
+    def ticket_ids(mask: NDArray[np.bool_]) -> Labelled:
+        return (ticket_codes[mask], ticket_labels)
+
+    def agent_ids(mask: NDArray[np.bool_]) -> Labelled:
+        return (agent_codes[mask], agent_labels)
+
     opened = tickets["opened_at"]
     resolved, closed = tickets["resolved_at"], tickets["closed_at"]
     clerks = _clerks(agents, follow.assignee_role.value)
 
     every = np.ones(len(tickets), dtype=bool)
-    rows.add("customer-file", ticket_ids, cust_of_ticket, opened, opened,
-             opened + follow.customer_file_days * _DAY, agent_ids[every])
+    rows.add("customer-file", ticket_ids(every), cust_of_ticket, opened, opened,
+             opened + follow.customer_file_days * _DAY, agent_ids(every))
     hand_back = np.where(closed != MISSING, closed, resolved)
     handed = hand_back != MISSING
     first_earliest = hand_back[handed] + follow.first_call_min_days * _DAY
-    rows.add("first-call", ticket_ids[handed], cust_of_ticket[handed], hand_back[handed],
+    rows.add("first-call", ticket_ids(handed), cust_of_ticket[handed], hand_back[handed],
              first_earliest, hand_back[handed] + follow.first_call_max_days * _DAY,
-             agent_ids[handed])
+             agent_ids(handed))
     second = first_earliest + follow.second_call_after_days * _DAY
-    rows.add("second-call", ticket_ids[handed], cust_of_ticket[handed], hand_back[handed],
-             second, second + follow.second_call_window_days * _DAY, agent_ids[handed])
+    rows.add("second-call", ticket_ids(handed), cust_of_ticket[handed], hand_back[handed],
+             second, second + follow.second_call_window_days * _DAY, agent_ids(handed))
     delivered = closed != MISSING
     deadline = policy.calendar.end_of_working_day(policy.calendar.add_working_days(
         closed[delivered], follow.quality_call_working_days))
-    rows.add("quality-call", ticket_ids[delivered], cust_of_ticket[delivered],
+    rows.add("quality-call", ticket_ids(delivered), cust_of_ticket[delivered],
              closed[delivered], closed[delivered], np.maximum(deadline, closed[delivered] + 1),
-             _balanced(clerks, customer_labels, cust_of_ticket[delivered]))
+             _balanced(clerks, customer_labels, _label_codes(customers, cust_of_ticket[delivered])))
 
     if callbacks is not None and len(callbacks):
         _unanswered(rows, callbacks, tickets, cust_of_ticket, agents, follow.unanswered_report_days)
@@ -465,14 +544,20 @@ def plan_followups(tickets: TicketTable, customers: CustomerTable, *, now: datet
         _maintenance(rows, item, customers, clerks, follow)
 
     columns = rows.columns()
-    zones = _zone_codes(columns["customer"], customers, policy.calendar.tz)
+    customer_row = columns.pop("customer")
+    zones = _zone_codes(customer_row, customers, policy.calendar.tz)
     start, end = _fit(columns["earliest"], columns["latest"], zones, customers, policy)
     columns["earliest"], columns["latest"] = start, end
-    columns["customer_id"] = np.array([customer_labels[c] if c >= 0 else None
-                                       for c in columns.pop("customer")], dtype=object)
-    columns["assignee"], columns["substitute_for"] = _substitute(columns["assignee"], start,
-                                                                 staff)
-    return FollowUpPlan(columns, now=at, tz=policy.calendar.tz)
+    # Customers by their id code (label order), so the plan's order ignores row order.
+    id_codes = np.append(customers["customer_id"].astype(np.int64), -1)
+    columns["customer_id"] = id_codes[customer_row]
+    columns["assignee"], columns["substitute_for"] = _substitute(
+        columns["assignee"], start, staff, rows.agents)
+    agents_seen = tuple(rows.agents.labels)
+    return FollowUpPlan(columns, {"subject_id": tuple(rows.subjects.labels),
+                                  "customer_id": customer_labels, "assignee": agents_seen,
+                                  "substitute_for": agents_seen},
+                        now=at, tz=policy.calendar.tz)
 
 
 def _customer_rows(tickets: TicketTable, customers: CustomerTable) -> NDArray[np.int64]:
@@ -493,16 +578,20 @@ def _clerks(agents: AgentTable | None, role: str) -> list[str]:
 
 
 def _balanced(clerks: list[str], customer_labels: Sequence[str],
-              customer_rows: NDArray[np.int64]) -> NDArray[Any]:
-    """Spread contacts over the clerks by a stable hash of the customer id."""
-    out = np.full(len(customer_rows), None, dtype=object)
+              customer_rows: NDArray[np.int64]) -> tuple[NDArray[np.int64], list[str]]:
+    """Spread contacts over the clerks by a stable hash of the customer id: (codes, clerks)."""
     if not clerks:
-        return out
+        return np.full(len(customer_rows), -1, dtype=np.int64), clerks
     hashes = np.array([zlib.crc32(label.encode()) for label in customer_labels] + [0],
                       dtype=np.int64)
     pick = hashes[np.where(customer_rows < 0, len(customer_labels), customer_rows)] \
         % len(clerks)
-    return np.array(clerks, dtype=object)[pick]
+    return pick.astype(np.int64), clerks
+
+
+def _pick(labelled: tuple[NDArray[np.int64], list[str]],
+          mask: NDArray[Any]) -> tuple[NDArray[np.int64], list[str]]:
+    return labelled[0][mask], labelled[1]
 
 
 def _unanswered(rows: _Rows, callbacks: CallbackTable, tickets: TicketTable,
@@ -540,9 +629,13 @@ def _customer_rules(rows: _Rows, customers: CustomerTable, tickets: TicketTable,
     if not n:
         return
     labels = customers.labels("customer_id")
-    row_ids = np.array([labels[c] for c in customers["customer_id"]], dtype=object)
+    id_codes = customers["customer_id"]
     code_rows = np.arange(n)
     assignee = _balanced(clerks, labels, _rows_to_label_rows(customers))
+
+    def row_ids(mask: NDArray[Any]) -> Labelled:
+        return (id_codes[mask], labels)
+
     # Cadence from the customer's last visit (dtstart), or from now when never seen.
     last_visit = np.full(n, at, dtype=np.int64)
     known = cust_of_ticket >= 0
@@ -561,17 +654,25 @@ def _customer_rules(rows: _Rows, customers: CustomerTable, tickets: TicketTable,
         which, when = _cadence_vectorised(cadence.freq, cadence.interval, last_visit[mine], at,
                                           until, zones[mine], zone_labels)
         picked = code_rows[mine][which]
-        rows.add(rule, row_ids[picked], picked, when, when, when + _DAY, assignee[picked])
+        rows.add(rule, row_ids(picked), picked, when, when, when + _DAY,
+                 _pick(assignee, picked))
     lost = customers["loyalty"] == list(Loyalty).index(Loyalty.LOST)
     now = np.full(int(lost.sum()), at, dtype=np.int64)
-    rows.add("lost-customer", row_ids[lost], code_rows[lost], now, now,
-             now + _LOST_DAYS * _DAY, assignee[lost])
+    rows.add("lost-customer", row_ids(lost), code_rows[lost], now, now,
+             now + _LOST_DAYS * _DAY, _pick(assignee, lost))
     share = policy.followup.home_visit_share
-    chosen = np.array([zlib.crc32(f"home-visit:{label}".encode()) / 2**32 < share
-                       for label in row_ids], dtype=bool)
+    by_label = np.array([zlib.crc32(f"home-visit:{label}".encode()) / 2**32 < share
+                         for label in labels] + [False], dtype=bool)
+    chosen = by_label[np.where(id_codes < 0, len(labels), id_codes)]
     now = np.full(int(chosen.sum()), at, dtype=np.int64)
-    rows.add("home-visit", row_ids[chosen], code_rows[chosen], now, now,
-             now + _HOME_DAYS * _DAY, assignee[chosen])
+    rows.add("home-visit", row_ids(chosen), code_rows[chosen], now, now,
+             now + _HOME_DAYS * _DAY, _pick(assignee, chosen))
+
+
+def _label_codes(customers: CustomerTable, rows: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Customer rows (-1 = unknown) -> their id codes (what _balanced hashes)."""
+    codes = np.append(customers["customer_id"].astype(np.int64), -1)
+    return codes[rows]
 
 
 def _rows_to_label_rows(customers: CustomerTable) -> NDArray[np.int64]:
@@ -583,9 +684,8 @@ def _event(rows: _Rows, event: Event, customers: CustomerTable, clerks: list[str
            follow: Any) -> None:
     at = _epoch(event.at, "event.at")
     labels = customers.labels("customer_id")
-    row_ids = np.array([labels[c] for c in customers["customer_id"]], dtype=object)
     invited = np.ones(len(customers), dtype=bool) if event.customers is None else \
-        np.isin(row_ids, np.array(event.customers, dtype=object))
+        np.isin(customers["customer_id"], customers.codes_of("customer_id", event.customers))
     loyal = customers["loyalty"] == list(Loyalty).index(Loyalty.LOYAL)
     before = at - follow.event_call_days_before * _DAY
     earliest = np.where(loyal, before - _LOYAL_FIRST_DAYS * _DAY, before)
@@ -595,11 +695,11 @@ def _event(rows: _Rows, event: Event, customers: CustomerTable, clerks: list[str
     rows_idx = np.flatnonzero(invited)
     subject = np.full(len(rows_idx), event.event_id, dtype=object)
     rows.add("event-call", subject, rows_idx, earliest[rows_idx], earliest[rows_idx],
-             latest[rows_idx], assignee[rows_idx])
+             latest[rows_idx], _pick(assignee, rows_idx))
     if event.letter:
         start = np.full(len(rows_idx), at, dtype=np.int64)
         rows.add("event-letter", subject, rows_idx, start, start,
-                 start + follow.event_letter_days_after * _DAY, assignee[rows_idx])
+                 start + follow.event_letter_days_after * _DAY, _pick(assignee, rows_idx))
 
 
 def _maintenance(rows: _Rows, item: MaintenanceDue, customers: CustomerTable,
@@ -648,24 +748,26 @@ def _fit(earliest: NDArray[np.int64], latest: NDArray[np.int64],
     return start, end
 
 
-def _substitute(assignee: NDArray[Any], start: NDArray[np.int64],
-                staff: StaffAvailability | None) -> tuple[NDArray[Any], NDArray[Any]]:
-    substitute_for = np.full(len(assignee), None, dtype=object)
+def _substitute(assignee: NDArray[np.int64], start: NDArray[np.int64],
+                staff: StaffAvailability | None,
+                agents: _Vocab) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    substitute_for = np.full(len(assignee), -1, dtype=np.int64)
     if staff is None:
         return assignee, substitute_for
     out = assignee.copy()
     for agent, periods in staff.absences.items():
-        mine = assignee == agent
-        if not mine.any():
+        codes = agents.codes_of(agent)
+        if not codes:
             continue
+        mine = np.isin(assignee, codes)
         away = np.zeros(len(assignee), dtype=bool)
         for begin, finish in periods:
             away |= mine & (start >= _epoch(begin, "absence start")) \
                 & (start < _epoch(finish, "absence end"))
         stand_in = staff.substitutes.get(agent)
         if stand_in is not None and away.any():
-            out[away] = stand_in
-            substitute_for[away] = agent
+            out[away] = agents.code(stand_in)
+            substitute_for[away] = codes[0]
     return out, substitute_for
 
 
