@@ -27,6 +27,9 @@ FROZEN = (
     "ComplaintCase", "Escalation", "EscalationTable", "NextAction", "PenaltyRow",
     "PenaltyStatus", "Rule", "Rulebook", "StationShare", "complaint_analysis", "escalate",
     "escalate_table", "next_action", "rulebook",
+    "CustomerEvent", "FollowUp", "FollowUpKind", "FollowUpPlan", "MaintenanceDue",
+    "ReconcileStatus", "Reconciliation", "StaffAvailability", "cadence_dates",
+    "plan_followups", "reconcile",
     "ServiceKPIError", "synth",
 )
 

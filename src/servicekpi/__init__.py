@@ -75,6 +75,19 @@ from servicekpi.rules.closed_loop import (
     next_action,
 )
 from servicekpi.rules.escalation import Escalation, EscalationTable, escalate, escalate_table
+from servicekpi.rules.followup import (
+    CustomerEvent,
+    FollowUp,
+    FollowUpKind,
+    FollowUpPlan,
+    MaintenanceDue,
+    ReconcileStatus,
+    Reconciliation,
+    StaffAvailability,
+    cadence_dates,
+    plan_followups,
+    reconcile,
+)
 from servicekpi.tables import (
     AgentTable,
     CallbackTable,
@@ -172,6 +185,18 @@ __all__ = (
     "escalate_table",
     "next_action",
     "rulebook",
+    # follow-ups
+    "CustomerEvent",
+    "FollowUp",
+    "FollowUpKind",
+    "FollowUpPlan",
+    "MaintenanceDue",
+    "ReconcileStatus",
+    "Reconciliation",
+    "StaffAvailability",
+    "cadence_dates",
+    "plan_followups",
+    "reconcile",
     # errors and data
     "ServiceKPIError",
     "synth",

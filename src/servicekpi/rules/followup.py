@@ -67,7 +67,7 @@ from servicekpi.kernel import MISSING
 from servicekpi.policy import Cadence, Policy
 from servicekpi.tables import AgentTable, CallbackTable, CustomerTable, TicketTable
 
-__all__ = ("Event", "FollowUp", "FollowUpKind", "FollowUpPlan", "MaintenanceDue",
+__all__ = ("CustomerEvent", "FollowUp", "FollowUpKind", "FollowUpPlan", "MaintenanceDue",
            "Reconciliation", "ReconcileStatus", "StaffAvailability", "cadence_dates",
            "plan_followups", "reconcile")
 
@@ -112,7 +112,7 @@ RULE_IDS: Final = tuple(_RULES)
 
 @final
 @attrs.frozen(kw_only=True)
-class Event:
+class CustomerEvent:
     """A customer event (club day, promotion, free check) to phone about and write after.
 
     ``customers``: who is invited (``None``: every customer of the table).
@@ -462,7 +462,7 @@ class _Rows:
 
 
 def plan_followups(tickets: TicketTable, customers: CustomerTable, *, now: datetime,
-                   policy: Policy | None = None, events: Sequence[Event] = (),
+                   policy: Policy | None = None, events: Sequence[CustomerEvent] = (),
                    maintenance: Sequence[MaintenanceDue] = (),
                    staff: StaffAvailability | None = None,
                    callbacks: CallbackTable | None = None, agents: AgentTable | None = None,
@@ -680,7 +680,7 @@ def _rows_to_label_rows(customers: CustomerTable) -> NDArray[np.int64]:
     return customers["customer_id"].astype(np.int64)
 
 
-def _event(rows: _Rows, event: Event, customers: CustomerTable, clerks: list[str],
+def _event(rows: _Rows, event: CustomerEvent, customers: CustomerTable, clerks: list[str],
            follow: Any) -> None:
     at = _epoch(event.at, "event.at")
     labels = customers.labels("customer_id")
