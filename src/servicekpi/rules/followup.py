@@ -607,7 +607,8 @@ def _unanswered(rows: _Rows, callbacks: CallbackTable, tickets: TicketTable,
     code_to_row = np.full(len(tickets.labels("ticket_id")) + 1, -1, dtype=np.int64)
     code_to_row[tickets["ticket_id"]] = np.arange(len(tickets))
     ticket_rows = code_to_row[np.where(ticket_codes >= 0, ticket_codes, -1)]
-    customer = np.where(ticket_rows >= 0, cust_of_ticket[np.maximum(ticket_rows, 0)], -1)
+    padded = np.append(cust_of_ticket, -1)  # row -1 (unknown ticket) -> no customer
+    customer = padded[ticket_rows]
     callers = callbacks.decode("agent_id")[unsolved]
     supervisors = _supervisors(agents)
     assignee = np.array([supervisors.get(str(c), c) for c in callers], dtype=object)
