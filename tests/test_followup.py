@@ -612,6 +612,63 @@ class TestCustomerRules:
         assert [None] == plan.by_rule("quality-call")["assignee"].tolist()
 
 
+class TestCadenceDates:
+    """``cadence_dates``: dateutil rrule occurrences in ``(after, until]``."""
+
+    START = _at(NEW_YORK, 2026, 2, 22, 10)  # a Sunday, 10:00 EST
+
+    def test_bounds_exclude_after_and_include_until(self) -> None:
+        """An occurrence at ``after`` is left out, one at ``until`` kept."""
+        weekly = Cadence(freq="weekly")
+        dates = cadence_dates(weekly, self.START, self.START, self.START + 14 * DAY)
+        assert [self.START + 7 * DAY, self.START + 14 * DAY] == dates
+
+    def test_local_wall_time_is_kept_across_dst(self) -> None:
+        """10:00 New York on 1, 8 and 15 March: 15:00 UTC (EST), then 14:00 UTC (EDT)."""
+        dates = cadence_dates(Cadence(freq="weekly"), self.START, self.START,
+                              self.START + 21 * DAY)
+        assert [15, 14, 14] == [_utc(d).hour for d in dates]
+        assert {10} == {d.hour for d in dates}
+
+    def test_nonexistent_wall_time_moves_forward_by_the_gap(self) -> None:
+        """02:30 on 8 March does not exist in New York: 03:30 EDT."""
+        start = _at(NEW_YORK, 2026, 3, 1, 2, 30)
+        dates = cadence_dates(Cadence(freq="weekly"), start, start, start + 8 * DAY)
+        assert [datetime(2026, 3, 8, 7, 30, tzinfo=UTC)] == [_utc(d) for d in dates]
+
+    def test_monthly_skips_months_without_the_day(self) -> None:
+        """From 31 January: 31 March and 31 May (rrule semantics)."""
+        start = _at(SHANGHAI, 2026, 1, 31, 10)
+        dates = cadence_dates(Cadence(freq="monthly"), start, start,
+                              _at(SHANGHAI, 2026, 6, 1))
+        assert [_at(SHANGHAI, 2026, 3, 31, 10), _at(SHANGHAI, 2026, 5, 31, 10)] == dates
+
+    def test_interval(self) -> None:
+        """Every 6 months."""
+        start = _at(SHANGHAI, 2026, 1, 15, 10)
+        dates = cadence_dates(Cadence(freq="monthly", interval=6), start, start,
+                              _at(SHANGHAI, 2027, 12, 31))
+        assert [_at(SHANGHAI, 2026, 7, 15, 10), _at(SHANGHAI, 2027, 1, 15, 10),
+                _at(SHANGHAI, 2027, 7, 15, 10)] == dates
+
+    @pytest.mark.parametrize("side", ["after", "until"])
+    def test_bounds_are_instants_in_a_repeated_hour(self, side: str) -> None:
+        """The same instants as bounds give the same dates, whatever their zone."""
+        start = _at(NEW_YORK, 2026, 10, 25, 1, 30)  # EDT; weekly: 1 Nov 01:30 EDT (05:30Z)
+        second_pass = datetime(2026, 11, 1, 1, 15, tzinfo=_zone(NEW_YORK), fold=1)
+        assert datetime(2026, 11, 1, 6, 15, tzinfo=UTC) == _utc(second_pass)
+        weekly = Cadence(freq="weekly")
+        if side == "after":  # 05:30Z is before 06:15Z: nothing in (06:15Z, 06:15Z + 3 days]
+            expected: list[datetime] = []
+            bounds = (second_pass, _utc(second_pass) + 3 * DAY)
+        else:  # 05:30Z is in (30 Oct, 06:15Z]
+            expected = [datetime(2026, 11, 1, 5, 30, tzinfo=UTC)]
+            bounds = (_at(NEW_YORK, 2026, 10, 30), second_pass)
+        as_utc = cadence_dates(weekly, start, _utc(bounds[0]), _utc(bounds[1]))
+        assert expected == [_utc(d) for d in as_utc]
+        assert expected == [_utc(d) for d in cadence_dates(weekly, start, *bounds)]
+
+
 class TestTimeZones:
     """Windows lie in the centre's hours and in the customer's local hours."""
 
@@ -1354,3 +1411,19 @@ class TestPlanProperties:
                 assert latest > to_epoch(as_of)
             if status is ReconcileStatus.MISSED:
                 assert latest <= to_epoch(as_of)
+
+
+class TestUnreachableZone:
+    """A customer whose hours never meet the centre's is planned in the centre's hours."""
+
+    def test_fallback_to_the_centre_calendar(self) -> None:
+        # Shanghai 08:30-17:30 is 00:30-09:30 UTC; Santiago 09:00-20:00 is 12:00-24:00
+        # UTC or later: the two never overlap.
+        opened = datetime(2026, 10, 5, 10, 0, tzinfo=_zone(SHANGHAI))
+        plan = plan_followups(_tickets(_ticket(opened=opened)),
+                              _customers(_customer(zone="America/Santiago")),
+                              now=datetime(2026, 10, 6, tzinfo=UTC), policy=POLICY)
+        centre = POLICY.calendar
+        assert 0 < len(plan)
+        assert bool(centre.is_working(plan["earliest"]).all())
+        assert bool(centre.is_working(plan["latest"] - 1).all())

@@ -32,7 +32,8 @@ rule id                           window
 
 Every window is then fitted into the time when the service centre works (the policy's
 calendar) **and** the customer is reachable (``customer_hours`` on Monday–Saturday in the
-customer's own zone): its start moves forward and its end back to joint working time, and
+customer's own zone; a zone whose hours never meet the centre's falls back to the
+centre's hours alone): its start moves forward and its end back to joint working time, and
 a window with no joint working time becomes the next joint working interval (the next day
 that has one). Windows never start before the fact that triggers them. Contacts whose
 window closed before ``now`` stay in the plan and are reported by :meth:`overdue`.
@@ -52,7 +53,7 @@ from __future__ import annotations
 import enum
 import zlib
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final, final
 
 import attrs
@@ -62,7 +63,7 @@ from numpy.typing import NDArray
 
 from servicekpi.calendar import WorkCalendar, fit_windows, from_epoch, to_epoch, utc_offsets
 from servicekpi.domain import CallbackOutcome, CallbackSubject, Loyalty, Tier
-from servicekpi.exceptions import NaiveDatetimeError, UnknownKeyError
+from servicekpi.exceptions import CalendarError, NaiveDatetimeError, UnknownKeyError
 from servicekpi.kernel import MISSING
 from servicekpi.policy import Cadence, Policy
 from servicekpi.tables import AgentTable, CallbackTable, CustomerTable, TicketTable
@@ -313,10 +314,15 @@ def cadence_dates(cadence: Cadence, dtstart: datetime, after: datetime,
     """
     for name, value in (("dtstart", dtstart), ("after", after), ("until", until)):
         _epoch(value, name)
+    # rrule compares datetimes of one zone by wall clock (a repeated hour is ambiguous),
+    # so it runs a day wider and the bounds are applied to UTC instants.
+    day = timedelta(days=1)
     rule = rrule.rrule(_FREQ[cadence.freq], interval=cadence.interval,  # type: ignore[arg-type]
-                       dtstart=dtstart, until=until)
-    resolved = (tz.resolve_imaginary(d) for d in rule.between(after, until, inc=True))
-    return [d for d in resolved if after < d <= until]
+                       dtstart=dtstart, until=until + day)
+    low, high = to_epoch(after), to_epoch(until)
+    resolved = (tz.resolve_imaginary(d) for d in rule.between(after - day, until + day,
+                                                              inc=True))
+    return [d for d in resolved if low < to_epoch(d) <= high]
 
 
 def _cadence_vectorised(freq: str, interval: int, dtstart: NDArray[np.int64], after: int,
@@ -744,7 +750,12 @@ def _fit(earliest: NDArray[np.int64], latest: NDArray[np.int64],
         if not here.any():
             continue
         reachable = WorkCalendar(tz=zone, hours=[hours] * 6 + [()])
-        s, e = fit_windows(start[here], end[here], [policy.calendar, reachable])
+        try:
+            s, e = fit_windows(start[here], end[here], [policy.calendar, reachable])
+        except CalendarError:
+            # The customer's hours never meet the centre's (e.g. twelve hours apart):
+            # plan in the centre's hours rather than fail the whole plan.
+            s, e = fit_windows(start[here], end[here], [policy.calendar])
         start[here], end[here] = s, e
     return start, end
 
