@@ -51,6 +51,7 @@ row records whom it stands in for.
 from __future__ import annotations
 
 import enum
+import functools
 import zlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -583,13 +584,21 @@ def _clerks(agents: AgentTable | None, role: str) -> list[str]:
     return sorted(str(a) for a, r in zip(ids, roles, strict=True) if r.value == role)
 
 
+@functools.lru_cache(maxsize=4)
+def _label_hashes(labels: tuple[str, ...]) -> NDArray[np.int64]:
+    """crc32 of every customer id (+ a 0 for "unknown"), computed once per label set:
+    a plan balances several rules over the same customers."""
+    hashes = np.array([zlib.crc32(label.encode()) for label in labels] + [0], dtype=np.int64)
+    hashes.flags.writeable = False
+    return hashes
+
+
 def _balanced(clerks: list[str], customer_labels: Sequence[str],
               customer_rows: NDArray[np.int64]) -> tuple[NDArray[np.int64], list[str]]:
     """Spread contacts over the clerks by a stable hash of the customer id: (codes, clerks)."""
     if not clerks:
         return np.full(len(customer_rows), -1, dtype=np.int64), clerks
-    hashes = np.array([zlib.crc32(label.encode()) for label in customer_labels] + [0],
-                      dtype=np.int64)
+    hashes = _label_hashes(tuple(customer_labels))
     pick = hashes[np.where(customer_rows < 0, len(customer_labels), customer_rows)] \
         % len(clerks)
     return pick.astype(np.int64), clerks
