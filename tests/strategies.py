@@ -275,6 +275,8 @@ def tickets(draw: st.DrawFn, *, ticket_ids: st.SearchStrategy[str] | None = None
         labour_cost=draw(st.none() | money()),
         parts_cost=draw(st.none() | money()),
         revenue=draw(st.none() | money()),
+        insurance=draw(st.booleans()),
+        claim_approved=draw(st.booleans()),
         customer_tier=draw(st.none() | st.sampled_from(Tier)),
     )
 

@@ -111,7 +111,9 @@ class TestSummary:
                 "  complaints    0 rows\n"
                 "  callbacks     0 rows\n"
                 "  ratings       0 rows\n"
-                "  orders        0 rows") == Dataset(tickets=two_tickets()).summary()
+                "  orders        0 rows\n"
+                "  appraisals    0\n"
+                "  trainings     0") == Dataset(tickets=two_tickets()).summary()
 
     def test_with_period_and_people(self) -> None:
         data = Dataset(tickets=two_tickets(), period=Period.month(2026, 10, tz="UTC"),
@@ -126,7 +128,7 @@ class TestSummary:
         data = synth.month(seed=1, tickets=500, agents=8, stations=1)
         lines = data.summary().splitlines()
         assert "dataset for 2026-10 (Asia/Shanghai)" == lines[0]
-        assert 10 == len(lines)
+        assert 12 == len(lines)
         for name, table in FIELDS.items():
             size = len(getattr(data, name))
             assert f"  {name:<10}{size:>5} rows" in lines

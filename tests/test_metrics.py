@@ -208,6 +208,9 @@ def ticket_kpis(tickets: list[Ticket], period: Period, policy: Policy) -> dict[s
     out["rework_rate"] = share(sum(t.rework for t in repaired), len(repaired))
     out["repair_success_rate"] = share(
         sum(not t.rework and t.reopen_count == 0 for t in repaired), len(repaired))
+    claims = [t for t in resolved if t.service_type is ServiceType.WARRANTY_CLAIM]
+    out["warranty_claim_approval_rate"] = share(sum(t.claim_approved for t in claims),
+                                                len(claims))
     out["reopen_rate"] = share(sum(t.reopen_count > 0 for t in resolved), len(resolved))
     ratings = [t.satisfaction for t in tickets if t.satisfaction is not None]
     out["csat_mean"] = share(sum(ratings), len(ratings))
@@ -556,7 +559,7 @@ class TestProperties:
         tables = month.tables()
         # complaint_rate is complaints per ticket and may exceed 1 (TestKnownBugs).
         rates = [name for name in KPIS if name.endswith("_rate") and name != "complaint_rate"]
-        assert 14 == len(rates)
+        assert 15 == len(rates)
         for by in BYS:
             panel = kpi_panel(tables["tickets"], period=month.period, by=by,
                               policy=month.policy, callbacks=tables["callbacks"],

@@ -33,6 +33,7 @@ from servicekpi.policy import (
     KpiTarget,
     Policy,
     RaterPolicy,
+    ScoringPolicy,
     SlaPolicy,
     TeamTargets,
 )
@@ -391,7 +392,8 @@ class TestFromToml:
          "'first_call_min_days'?"),
         ("[polcy]\nx = 1",
          "policy: unknown key 'polcy'. Known: calendar, consequences, escalation, followup, "
-         "grades, kpis, raters, satisfied_threshold, sla, team, tracks, weights"),
+         "grades, kpis, loyalty, raters, satisfied_threshold, scoring, sla, team, tracks, "
+         "weights"),
         ("[kpis.csi_rate]\nfloor = 0.95",
          "policy.kpis.csi_rate: a higher-is-better KPI needs floor < target "
          "(got floor 0.95, target 0.93)"),
@@ -643,7 +645,10 @@ class TestRoundTrip:
     @pytest.mark.parametrize("changes", [
         pytest.param({"kpis": {k: v for k, v in DEFAULT.kpis.items() if k != "complaint_rate"}},
                      id="kpi-removed"),
-        pytest.param({"weights": {k: v for k, v in DEFAULT.weights.items() if k != "repair"}},
+        pytest.param({"weights": {k: v for k, v in DEFAULT.weights.items() if k != "repair"},
+                      "scoring": ScoringPolicy(role_mixes={
+                          role: "default" if mix == "repair" else mix
+                          for role, mix in DEFAULT.scoring.role_mixes.items()})},
                      id="mix-removed"),
         pytest.param({"team": TeamTargets(trainings_per_year={})}, id="trainings-emptied"),
     ])

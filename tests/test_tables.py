@@ -714,7 +714,7 @@ class TestAccess:
     def test_shape_and_repr(self) -> None:
         table = sample_tickets()
         assert (3, 3, TicketTable.SCHEMA.names) == (len(table), table.n_rows, table.columns)
-        assert "<TicketTable: 3 rows × 22 columns>" == repr(table)
+        assert "<TicketTable: 3 rows × 24 columns>" == repr(table)
 
     def test_equality(self) -> None:
         assert sample_tickets() == sample_tickets()

@@ -9,7 +9,7 @@ T = TypeVar("T")
 
 import attrs
 
-from servicekpi.domain import Period, Station, Team
+from servicekpi.domain import Appraisal, Period, Station, Team, Training
 from servicekpi.tables import (
     AgentTable,
     CallbackTable,
@@ -36,6 +36,14 @@ def _stations(value: Iterable[Station]) -> tuple[Station, ...]:
     return _all_of(Station, "stations", value)
 
 
+def _appraisals(value: Iterable[Appraisal]) -> tuple[Appraisal, ...]:
+    return _all_of(Appraisal, "appraisals", value)
+
+
+def _trainings(value: Iterable[Training]) -> tuple[Training, ...]:
+    return _all_of(Training, "trainings", value)
+
+
 def _all_of(kind: type[T], name: str, value: Iterable[T]) -> tuple[T, ...]:
     items = tuple(value)
     for item in items:
@@ -49,7 +57,9 @@ def _all_of(kind: type[T], name: str, value: Iterable[T]) -> tuple[T, ...]:
 class Dataset:
     """The records of a service organisation, as validated tables.
 
-    Only ``tickets`` is required; every other table defaults to empty. ``period`` is
+    Only ``tickets`` is required; every other table defaults to empty. ``appraisals``
+    (the appraisal tracks' inputs, one per agent and period) and ``trainings`` (for
+    the team's yearly training targets) are small, so they are plain records. ``period`` is
     the period the data was collected for, if known (the synthetic month sets it).
 
     >>> from servicekpi import synth
@@ -65,6 +75,8 @@ class Dataset:
       callbacks   268 rows
       ratings      45 rows
       orders       39 rows
+      appraisals    8
+      trainings    12
 
     .. versionadded:: 0.1
     """
@@ -87,6 +99,8 @@ class Dataset:
                                        validator=attrs.validators.instance_of(RatingTable))
     orders: OrderTable = attrs.field(factory=_empty(OrderTable),
                                      validator=attrs.validators.instance_of(OrderTable))
+    appraisals: tuple[Appraisal, ...] = attrs.field(default=(), converter=_appraisals)
+    trainings: tuple[Training, ...] = attrs.field(default=(), converter=_trainings)
     period: Period | None = None
 
     def summary(self) -> str:
@@ -94,7 +108,7 @@ class Dataset:
         head = f"dataset for {self.period}" if self.period else "dataset"
         rows = [head]
         for name in ("agents", "teams", "stations", "customers", "tickets", "complaints",
-                     "callbacks", "ratings", "orders"):
+                     "callbacks", "ratings", "orders", "appraisals", "trainings"):
             value = getattr(self, name)
             size = f"{len(value):>5} rows" if hasattr(value, "SCHEMA") else f"{len(value):>5}"
             rows.append(f"  {name:<10}{size}")

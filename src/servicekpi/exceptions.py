@@ -125,7 +125,7 @@ def _hint(key: object, known: Iterable[object]) -> str:
     close = difflib.get_close_matches(key, names, n=1) if isinstance(key, str) else []
     if close:
         return f". Did you mean {close[0]!r}?"
-    if names and len(names) <= 12:
+    if names and len(names) <= 16:
         return f". Known: {', '.join(sorted(names))}"
     return ""
 

@@ -166,6 +166,9 @@ def _definitions() -> FrozenDict[str, KpiDefinition]:
     add("repair_success_rate", "Repairs that held (维修成功率).",
         "resolved repair tickets neither rework nor reopened / resolved repair tickets",
         "share", higher, "ratio")
+    add("warranty_claim_approval_rate", "Warranty claims approved (保修索赔).",
+        "resolved warranty-claim tickets with claim_approved / resolved warranty-claim "
+        "tickets", "share", higher, "ratio")
     add("reopen_rate", "Resolved tickets that were reopened.",
         "resolved tickets with reopen_count > 0 / resolved tickets", "share", lower, "ratio")
     add("csat_mean", "Mean customer satisfaction rating (1–5).",
@@ -805,7 +808,9 @@ def _ticket_kpis(acc: _Acc, tickets: TicketTable, codes: NDArray[np.int64],
     opened, first, resolved_at = col("opened_at"), col("first_response_at"), col("resolved_at")
     answered = (first != MISSING) & (first < end)
     resolved = (resolved_at != MISSING) & (resolved_at < end)
-    repair = col("service_type") == list(ServiceType).index(ServiceType.REPAIR)
+    service_type = col("service_type")
+    repair = service_type == list(ServiceType).index(ServiceType.REPAIR)
+    claims = resolved & (service_type == list(ServiceType).index(ServiceType.WARRANTY_CLAIM))
     priority = col("priority")
     repaired = resolved & repair
 
@@ -828,7 +833,7 @@ def _ticket_kpis(acc: _Acc, tickets: TicketTable, codes: NDArray[np.int64],
                           _QUANTILES)
     try:
         _ticket_counts(acc, c, col, first_w, resolution_w, w_opened, int(w_end[0]), answered,
-                       resolved, repaired, priority, policy)
+                       resolved, repaired, claims, priority, policy)
         summaries = pending.result()
     finally:
         pool.shutdown(wait=True)
@@ -844,7 +849,8 @@ def _ticket_counts(acc: _Acc, c: NDArray[np.int64], col: Callable[[str], NDArray
                    first_w: NDArray[np.int64], resolution_w: NDArray[np.int64],
                    w_opened: NDArray[np.int64], w_end: int, answered: NDArray[np.bool_],
                    resolved: NDArray[np.bool_], repaired: NDArray[np.bool_],
-                   priority: NDArray[np.int8], policy: Policy) -> None:
+                   claims: NDArray[np.bool_], priority: NDArray[np.int8],
+                   policy: Policy) -> None:
     """Counts, rates, sums and SLA attainment of the tickets (everything but sorting)."""
     n = acc.n_groups
     complex_solved = resolved & (priority >= list(Priority).index(Priority.HIGH))
@@ -869,6 +875,7 @@ def _ticket_counts(acc: _Acc, c: NDArray[np.int64], col: Callable[[str], NDArray
         "complex_solved": complex_solved, "fcr": resolved & col("first_contact_resolved"),
         "repaired": repaired, "rework": repaired & rework,
         "repair_success": repaired & ~rework & ~reopened, "reopened": resolved & reopened,
+        "claims": claims, "claims_approved": claims & col("claim_approved"),
         "rated": rated, "satisfied": rated & satisfied,
         "sla_fr_hit": sla[0][0], "sla_fr_judged": sla[0][1],
         "sla_res_hit": sla[1][0], "sla_res_judged": sla[1][1],
@@ -883,6 +890,7 @@ def _ticket_counts(acc: _Acc, c: NDArray[np.int64], col: Callable[[str], NDArray
     acc.ratio("fcr_rate", counted["fcr"], counted["resolved"])
     acc.ratio("rework_rate", counted["rework"], counted["repaired"])
     acc.ratio("repair_success_rate", counted["repair_success"], counted["repaired"])
+    acc.ratio("warranty_claim_approval_rate", counted["claims_approved"], counted["claims"])
     acc.ratio("reopen_rate", counted["reopened"], counted["resolved"])
     acc.ratio("csat_mean", group_sum(c, satisfaction, n, rated), counted["rated"])
     acc.ratio("csi_rate", counted["satisfied"], counted["rated"])

@@ -51,8 +51,10 @@ __all__ = (
     "EscalationPolicy",
     "FollowUpPolicy",
     "KpiTarget",
+    "LoyaltyPolicy",
     "Policy",
     "RaterPolicy",
+    "ScoringPolicy",
     "SlaPolicy",
     "TeamTargets",
 )
@@ -361,6 +363,102 @@ class TeamTargets:
         converter=_frozen_map)
 
 
+def _default_components() -> FrozenDict[str, float]:
+    return FrozenDict({"kpis": 0.6, "appraisal": 0.25, "raters": 0.15})
+
+
+def _default_role_mixes() -> FrozenDict[Role, str]:
+    mixes = {role: "default" for role in Role}
+    mixes.update({Role.TECHNICAL_SUPPORT: "technical_support", Role.FIELD_ENGINEER: "repair",
+                  Role.SERVICE_ADVISOR: "repair", Role.SERVICE_REPRESENTATIVE: "consultation",
+                  Role.FOLLOWUP_CLERK: "complaint_handling",
+                  Role.QUALITY_ASSURANCE: "complaint_handling"})
+    return FrozenDict(mixes)
+
+
+COMPONENTS: Final = ("kpis", "appraisal", "raters")
+
+
+@final
+@attrs.frozen(kw_only=True)
+class ScoringPolicy:
+    """How KPI values, appraisals and 360° ratings become one composite score (0–100).
+
+    All servicekpi defaults; the documents give the ingredients, not the blend.
+
+    Args:
+        components: the share of each part in the composite: ``kpis`` (points earned
+            against the KPI targets), ``appraisal`` (the appraisal track's score) and
+            ``raters`` (the 360° rating); shares sum to 1. An agent without a part
+            (no appraisal handed in, no rating given) has the other parts' shares
+            renormalised, and its explanation says so.
+        mix: ``"tickets"`` weighs the KPIs by the agent's ticket mix (a blend of the
+            service types' weight mixes, by share of tickets); ``"role"`` uses the mix
+            named in ``role_mixes``. An agent with no ticket in the period falls back to
+            its role's mix.
+        role_mixes: per role, the name of a weight mix (a key of ``Policy.weights``).
+        agreement_plan_share: on the performance-agreement track, the plan items'
+            share; the daily-work quality score has the rest.
+        key_indicator_ceiling: on the key-indicator track, the highest total as a share
+            of the standard score; strictly below 1, so that the total never reaches or
+            exceeds the standard score *(documents: 不可能出现满分和超过标准分)*.
+        ranking: the group agents are ranked in: ``"team"``, ``"station"`` or ``"all"``.
+
+    >>> ScoringPolicy(key_indicator_ceiling=1.0)
+    Traceback (most recent call last):
+    ...
+    servicekpi.exceptions.PolicyError: 'key_indicator_ceiling' must be in (0, 1): the total stays strictly below the standard score (got 1.0)
+    """
+
+    components: FrozenDict[str, float] = attrs.field(factory=_default_components,
+                                                     converter=_frozen_map)
+    mix: str = attrs.field(default="tickets", validator=_one_of("tickets", "role"))
+    role_mixes: FrozenDict[Role, str] = attrs.field(factory=_default_role_mixes,
+                                                    converter=_frozen_map)
+    agreement_plan_share: float = attrs.field(default=0.7, validator=_share)
+    key_indicator_ceiling: float = 0.99
+    ranking: str = attrs.field(default="team", validator=_one_of("team", "station", "all"))
+
+    def __attrs_post_init__(self) -> None:
+        for name in self.components:
+            if name not in COMPONENTS:
+                hint = UnknownKeyError.for_key("score component", name, COMPONENTS)
+                raise PolicyError(f"scoring.components: {hint}")
+        _sums_to_one("scoring.components", self.components)
+        ceiling = self.key_indicator_ceiling
+        if isinstance(ceiling, bool) or not isinstance(ceiling, (int, float)) \
+                or not 0 < ceiling < 1:
+            raise PolicyError(f"'key_indicator_ceiling' must be in (0, 1): the total stays "
+                              f"strictly below the standard score (got {ceiling!r})")
+        for role in self.role_mixes:
+            if not isinstance(role, Role):
+                raise PolicyError(f"scoring.role_mixes: {role!r} is not a Role")
+
+    def mix_of(self, role: Role) -> str:
+        """The weight mix of *role* (``"default"`` when the policy names none)."""
+        return self.role_mixes.get(Role(role), "default")
+
+
+@final
+@attrs.frozen(kw_only=True)
+class LoyaltyPolicy:
+    """忠诚客户、一般客户、流失客户 by return visits (回厂次数), DOMAIN.md §6.
+
+    A customer with at least ``loyal_min_visits`` tickets in the ``window_days`` before
+    the period's end is LOYAL; with at most ``lost_max_visits`` it is LOST; otherwise
+    ORDINARY. Thresholds are servicekpi defaults (the documents name the classes only).
+    """
+
+    window_days: int = attrs.field(default=365, validator=_positive)
+    loyal_min_visits: int = attrs.field(default=3, validator=_positive)
+    lost_max_visits: int = attrs.field(default=0, validator=_non_negative)
+
+    def __attrs_post_init__(self) -> None:
+        if self.lost_max_visits >= self.loyal_min_visits:
+            raise PolicyError(f"'lost_max_visits' ({self.lost_max_visits}) must be below "
+                              f"'loyal_min_visits' ({self.loyal_min_visits})")
+
+
 def _default_kpis() -> FrozenDict[str, KpiTarget]:
     higher, lower = Direction.HIGHER, Direction.LOWER
     hour = 3600.0
@@ -443,7 +541,8 @@ class Policy:
         grades: grade name -> lowest composite score (0–100) of the band; the lowest
             band must start at 0 so that every score has a grade.
         tracks: appraisal track per role.
-        raters, consequences, escalation, followup, sla, team: the sections below.
+        raters, consequences, escalation, followup, sla, team, scoring, loyalty: the
+            sections below.
 
     Raises:
         PolicyError: a contradictory setting, naming the setting.
@@ -475,6 +574,8 @@ class Policy:
     followup: FollowUpPolicy = attrs.field(factory=FollowUpPolicy)
     sla: SlaPolicy = attrs.field(factory=SlaPolicy)
     team: TeamTargets = attrs.field(factory=TeamTargets)
+    scoring: ScoringPolicy = attrs.field(factory=ScoringPolicy)
+    loyalty: LoyaltyPolicy = attrs.field(factory=LoyaltyPolicy)
 
     def __attrs_post_init__(self) -> None:
         for name, target in self.kpis.items():
@@ -489,6 +590,10 @@ class Policy:
         missing = [role.value for role in Role if role not in self.tracks]
         if missing:
             raise PolicyError(f"tracks: no appraisal track for roles {missing!r}")
+        for role, mix in self.scoring.role_mixes.items():
+            if mix not in self.weights:
+                hint = UnknownKeyError.for_key("weight mix", mix, list(self.weights))
+                raise PolicyError(f"scoring.role_mixes.{role.value}: {hint}")
 
     def _check_weights(self) -> None:
         if "default" not in self.weights:
@@ -605,7 +710,8 @@ class Policy:
 # Sections whose mapping replaces the default wholesale rather than merging, because a
 # partial merge would be surprising: a new grade scale or rater mix is given whole.
 # The same holds for each service type's KPI mix (``policy.weights.<type>``).
-_REPLACE_WHOLE: Final = frozenset({"policy.grades", "policy.raters.weights"})
+_REPLACE_WHOLE: Final = frozenset({"policy.grades", "policy.raters.weights",
+                                  "policy.scoring.components"})
 
 
 def _merge(base: Mapping[str, Any], override: Mapping[str, Any], path: str) -> dict[str, Any]:

@@ -23,13 +23,17 @@ from typing import Any, Final, TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
-from servicekpi.calendar import WorkCalendar
+from servicekpi.calendar import WorkCalendar, from_epoch
 from servicekpi.dataset import Dataset
 from servicekpi.domain import (
+    Appraisal,
+    AppraisalItem,
+    AppraisalTrack,
     CallbackOutcome,
     CallbackSubject,
     Channel,
     ComplaintSource,
+    Deduction,
     Period,
     Priority,
     RaterRole,
@@ -38,6 +42,7 @@ from servicekpi.domain import (
     Station,
     Team,
     Tier,
+    Training,
 )
 from servicekpi.exceptions import InvalidRecordError
 from servicekpi.kernel import MISSING
@@ -64,6 +69,12 @@ _GIVEN: Final = ("Wei", "Fang", "Na", "Min", "Jing", "Lei", "Jun", "Yan", "Tao",
                  "Hua", "Qiang", "Li", "Xin", "Yu", "Hao", "Lin", "Ping", "Bo", "Hui")
 _COMPLAINT_TYPES: Final = ("delay", "quality", "attitude", "billing", "parts")
 _RATING_ITEMS: Final = ("teamwork", "attitude", "report_quality")
+_PLAN_ITEMS: Final = (("monthly_plan", 0.5), ("knowledge_base", 0.3), ("parts_stock", 0.2))
+_INDICATORS: Final = ("compliance", "fault_handling_response", "customer_communication",
+                      "information_feedback")
+_BEHAVIOURS: Final = ("late_arrival", "missing_report", "rude_language", "skipped_check")
+_TRAININGS: Final = (("front_desk", 4), ("technical_basics", 2), ("workshop", 6),
+                     ("hard_case_reviews", 3), ("team_activities", 3))
 # (role, share of agents, service type mix: repair, consultation, technical support,
 # complaint handling, maintenance)
 _ROLES: Final = (
@@ -111,7 +122,9 @@ def month(seed: int = 0, *, tickets: int = 20_000, agents: int = 40, stations: i
     period = start if isinstance(start, Period) else Period.parse(start, tz=tz)
     cal = calendar if calendar is not None else WorkCalendar(tz=period.tz)
     rng = np.random.default_rng(seed)
-    g = _Generator(rng, period, cal)
+    # A second stream for what was added later, so that the first one's tables stay
+    # equal for equal seeds across versions.
+    g = _Generator(rng, period, cal, np.random.default_rng([seed, 7]))
     station_objs, team_objs, agent_table, agent_info = g.roster(agents, stations)
     customer_table, customer_tier = g.customers(max(50, tickets // 4))
     ticket_table, ticket_info = g.tickets(tickets, agent_info, customer_tier,
@@ -123,7 +136,9 @@ def month(seed: int = 0, *, tickets: int = 20_000, agents: int = 40, stations: i
     return Dataset(period=period, agents=agent_table, teams=team_objs, stations=station_objs,
                    customers=customer_table, tickets=ticket_table,
                    complaints=complaint_table, callbacks=callback_table,
-                   ratings=rating_table, orders=order_table)
+                   ratings=rating_table, orders=order_table,
+                   appraisals=g.appraisals(agent_table, agent_info),
+                   trainings=g.trainings())
 
 
 def _ids(prefix: str, n: int) -> tuple[str, ...]:
@@ -151,8 +166,10 @@ def _build(table: type[T], columns: dict[str, Any]) -> T:
 class _Generator:
     """The steps of :func:`month`, sharing the random stream in a fixed order."""
 
-    def __init__(self, rng: np.random.Generator, period: Period, cal: WorkCalendar) -> None:
+    def __init__(self, rng: np.random.Generator, period: Period, cal: WorkCalendar,
+                 extra: np.random.Generator) -> None:
         self.rng = rng
+        self.extra = extra
         self.period = period
         self.cal = cal
         self.start = int(period.start.timestamp())
@@ -273,6 +290,14 @@ class _Generator:
         labour = np.where(has_money, np.round(rng.lognormal(np.log(280), 0.5, n), 2), np.nan)
         parts = np.where(has_money, np.round(rng.lognormal(np.log(350), 0.9, n), 2), np.nan)
         revenue = np.where(has_money, np.round(labour + parts * 1.25 + 60, 2), np.nan)
+        # From the second stream: a share of maintenance jobs are warranty claims, a
+        # share of repairs are insurance jobs (about twice the revenue).
+        x = self.extra
+        warranty = (kind == 4) & (x.random(n) < 0.3)
+        kind = np.where(warranty, len(_TYPES), kind)
+        approved = warranty & is_resolved & (x.random(n) < 0.96)
+        insurance = repair & (x.random(n) < 0.25)
+        revenue = np.where(insurance, np.round(revenue * 2.2, 2), revenue)
 
         ticket_ids = _ids("K", n)
         table = _build(TicketTable, {
@@ -281,7 +306,8 @@ class _Generator:
             "team_id": Coded(codes=agent["team"][who], labels=agent["team_ids"]),
             "station_id": Coded(codes=agent["station"][who], labels=agent["station_ids"]),
             "customer_id": Coded(codes=customer, labels=customer_ids),
-            "service_type": Coded(codes=kind, labels=[t.value for t in _TYPES]),
+            "service_type": Coded(codes=kind, labels=[t.value for t in _TYPES]
+                                  + [ServiceType.WARRANTY_CLAIM.value]),
             "channel": Coded(codes=channel, labels=[c.value for c in Channel]),
             "priority": Coded(codes=priority, labels=[p.value for p in Priority]),
             "opened_at": opened, "first_response_at": first_response,
@@ -289,6 +315,7 @@ class _Generator:
             "first_contact_resolved": fcr, "rework": rework, "reopen_count": reopen,
             "satisfaction": satisfaction, "answers": answers, "answer_errors": errors,
             "labour_cost": labour, "parts_cost": parts, "revenue": revenue,
+            "insurance": insurance, "claim_approved": approved,
             "customer_tier": Coded(codes=customer_tier[customer], labels=["a", "b", "c"]),
         })
         info = {"n": n, "agent": who, "customer": customer, "kind": kind,
@@ -405,6 +432,53 @@ class _Generator:
             "score": score, "rated_at": rated_at,
             "rater_id": Coded(codes=rater, labels=agent["ids"]),
         })
+
+    def appraisals(self, table: AgentTable, agent: dict[str, Any]) -> tuple[Appraisal, ...]:
+        """One appraisal per agent on its role's default track; 3 % not handed in."""
+        x, n = self.extra, agent["n"]
+        engineer = table["role"] == list(Role).index(Role.FIELD_ENGINEER)
+        handed_in = x.random(n) >= 0.03
+        level = np.clip(55 + 22 * agent["skill"], 0, 100)
+        scores = np.clip(np.round(x.normal(level[:, None], 7, (n, 4))), 0, 100)
+        quality = np.clip(np.round(x.normal(level, 5)), 0, 100)
+        slips = x.poisson(0.8, n)
+        behaviour = x.integers(0, len(_BEHAVIOURS), (n, 4))
+        points = x.integers(1, 6, (n, 4))
+        out = []
+        for i in np.flatnonzero(handed_in).tolist():
+            agent_id = agent["ids"][i]
+            if engineer[i]:
+                items = [AppraisalItem(name=name, weight=0.25, score=float(scores[i, j]))
+                         for j, name in enumerate(_INDICATORS)]
+                deductions = [Deduction(behaviour=_BEHAVIOURS[behaviour[i, j]],
+                                        points=float(points[i, j]))
+                              for j in range(min(int(slips[i]), 4))]
+                out.append(Appraisal(agent_id=agent_id, period=self.period,
+                                     track=AppraisalTrack.KEY_INDICATORS, items=items,
+                                     deductions=deductions))
+            else:
+                items = [AppraisalItem(name=name, weight=weight, score=float(scores[i, j]))
+                         for j, (name, weight) in enumerate(_PLAN_ITEMS)]
+                out.append(Appraisal(agent_id=agent_id, period=self.period,
+                                     track=AppraisalTrack.PERFORMANCE_AGREEMENT, items=items,
+                                     quality_score=float(quality[i])))
+        return tuple(out)
+
+    def trainings(self) -> tuple[Training, ...]:
+        """Trainings of the year so far, roughly on track for the yearly targets."""
+        x = self.extra
+        year_start = int(Period.whole_year(self.period.year, tz=self.period.tz)
+                         .start.timestamp())
+        elapsed = (self.end - year_start) / (365 * _DAY)
+        out = []
+        for kind, per_year in _TRAININGS:
+            count = int(x.poisson(per_year * elapsed * 1.05))
+            when = np.sort(x.integers(year_start, self.end, count))
+            out.extend(Training(kind=kind, held_at=from_epoch(int(t), self.period.tz),
+                                training_id=f"TR-{kind}-{k + 1}",
+                                attendees=int(x.integers(4, 30)))
+                       for k, t in enumerate(when.tolist()))
+        return tuple(out)
 
     def orders(self, t: dict[str, Any]) -> OrderTable:
         rng = self.rng

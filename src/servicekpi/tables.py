@@ -1092,6 +1092,9 @@ TICKET_SCHEMA: Final = Schema(
         _c("labour_cost", Kind.MONEY, "labour cost", low=0),
         _c("parts_cost", Kind.MONEY, "parts cost", low=0),
         _c("revenue", Kind.MONEY, "revenue of the job (单车产值)", low=0),
+        _c("insurance", Kind.BOOL, "an insurance job (保险), paid by an insurer",
+           default=False),
+        _c("claim_approved", Kind.BOOL, "warranty claim approved (保修索赔)", default=False),
         _c("customer_tier", Kind.CHOICE, "the customer's ABC tier, if known", choices=Tier),
     ),
     rules=(

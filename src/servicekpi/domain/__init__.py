@@ -3,7 +3,7 @@
 Internal package: import the public names from :mod:`servicekpi`.
 """
 
-from servicekpi.domain.appraisal import Appraisal, AppraisalItem, Deduction
+from servicekpi.domain.appraisal import Appraisal, AppraisalItem, Deduction, Training
 from servicekpi.domain.enums import (
     AppraisalTrack,
     CallbackOutcome,
@@ -54,4 +54,5 @@ __all__ = (
     "Team",
     "Ticket",
     "Tier",
+    "Training",
 )

@@ -14,7 +14,7 @@ from servicekpi.domain.enums import AppraisalTrack
 from servicekpi.domain.period import Period
 from servicekpi.exceptions import InvalidAppraisalError, InvalidRecordError
 
-__all__ = ("Appraisal", "AppraisalItem", "Deduction")
+__all__ = ("Appraisal", "AppraisalItem", "Deduction", "Training")
 
 
 def _optional_score(instance: object, attribute: attrs.Attribute[float | None],
@@ -165,3 +165,35 @@ class Appraisal:
     def total_deduction(self) -> float:
         """The sum of all deduction points."""
         return math.fsum(d.points for d in self.deductions)
+
+
+@final
+@attrs.frozen(kw_only=True)
+class Training:
+    """A training held (培训), counted against the team's yearly targets (DOMAIN.md §7).
+
+    Args:
+        kind: the kind of training, a key of ``policy.team.trainings_per_year``
+            (``front_desk``, ``technical_basics``, ``workshop``, ``hard_case_reviews``,
+            ``team_activities``).
+        held_at: when it was held (aware).
+        training_id: an id, if the source has one.
+        team_id: the team trained, if it was one team.
+        attendees: how many took part.
+
+    >>> from datetime import datetime, timezone
+    >>> Training(kind="workshop", held_at=datetime(2026, 3, 2, tzinfo=timezone.utc)).kind
+    'workshop'
+
+    .. versionadded:: 0.1
+    """
+
+    _error: ClassVar[type[InvalidRecordError]] = InvalidAppraisalError
+    _noun: ClassVar[str] = "training"
+    _key: ClassVar[str] = "training_id"
+
+    kind: str = attrs.field(validator=_checks.ident)
+    held_at: datetime = attrs.field(validator=_checks.aware)
+    training_id: str | None = attrs.field(default=None, validator=_checks.optional_ident)
+    team_id: str | None = attrs.field(default=None, validator=_checks.optional_ident)
+    attendees: int = attrs.field(default=0, validator=_checks.non_negative_int)

@@ -80,6 +80,8 @@ class Ticket:
         labour_cost: labour cost, an exact decimal amount.
         parts_cost: parts cost, an exact decimal amount.
         revenue: revenue of the job (单车产值), an exact decimal amount.
+        insurance: an insurance job (保险), paid by an insurer.
+        claim_approved: a warranty claim the manufacturer approved (保修索赔).
         customer_tier: the customer's ABC tier at the time, if known.
 
     Raises:
@@ -130,6 +132,8 @@ class Ticket:
                                              validator=_checks.money)
     revenue: Decimal | None = attrs.field(default=None, converter=_checks.to_decimal,
                                           validator=_checks.money)
+    insurance: bool = attrs.field(default=False, validator=_checks.boolean)
+    claim_approved: bool = attrs.field(default=False, validator=_checks.boolean)
     customer_tier: Tier | None = attrs.field(default=None, converter=_optional_tier)
 
     def __attrs_post_init__(self) -> None:
