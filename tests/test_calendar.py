@@ -769,6 +769,7 @@ class TestProperties:
         """Quarter-hour calendars over up to 12 days, walked in 15-minute blocks."""
         spec, anchor = drawn
         start = anchor + a
+        length = min(length, 4133980799 - start)  # the anchor near 2100-12-31 + 12 days
         assert ref_working_seconds(spec, start, start + length, step=900) == seconds(spec.calendar(), start, start + length)
 
     @PROPERTY

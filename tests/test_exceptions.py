@@ -94,7 +94,7 @@ class TestUnknownKeyError:
         ("fcr_rat", ["fcr_rate", "csat_mean"], "unknown KPI 'fcr_rat'. Did you mean 'fcr_rate'?"),
         ("zzz", ["fcr_rate", "csat_mean"], "unknown KPI 'zzz'. Known: csat_mean, fcr_rate"),
         ("zzz", [], "unknown KPI 'zzz'"),
-        ("zzz", [f"kpi_{i:02d}" for i in range(13)], "unknown KPI 'zzz'"),
+        ("zzz", [f"kpi_{i:02d}" for i in range(17)], "unknown KPI 'zzz'"),
         ("fcr_rat", ["fcr_rate", *(f"x{i}" for i in range(12))],
          "unknown KPI 'fcr_rat'. Did you mean 'fcr_rate'?"),
         (7, [1, 2], "unknown KPI 7. Known: 1, 2"),
