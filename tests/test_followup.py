@@ -16,10 +16,12 @@ import pytest
 from dateutil import tz as dateutil_tz
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from numpy.typing import NDArray
 
 from servicekpi.calendar import WorkCalendar, from_epoch, joint_intervals, to_epoch
 from servicekpi.domain import Agent, Callback, Customer, Ticket
 from servicekpi.exceptions import NaiveDatetimeError, UnknownKeyError
+from servicekpi.kernel import MISSING
 from servicekpi.policy import Cadence, FollowUpPolicy, Policy
 from servicekpi.rules.followup import (
     RULE_IDS,
@@ -28,6 +30,7 @@ from servicekpi.rules.followup import (
     FollowUpPlan,
     MaintenanceDue,
     ReconcileStatus,
+    Reconciliation,
     StaffAvailability,
     cadence_dates,
     plan_followups,
@@ -1427,3 +1430,256 @@ class TestUnreachableZone:
         assert 0 < len(plan)
         assert bool(centre.is_working(plan["earliest"]).all())
         assert bool(centre.is_working(plan["latest"] - 1).all())
+
+
+# --------------------------------------------------------------------------- reconcile:
+# the vectorised matching against the loop it replaced
+
+
+def _reference_status(plan: FollowUpPlan, callbacks: CallbackTable,
+                      as_of: datetime | None = None) -> tuple[ReconcileStatus, ...]:
+    """reconcile as a per-row loop: the implementation before it was vectorised (issue 6).
+
+    Per subject, in plan row order, each contact takes the first unused callback made at
+    or after its start (ON_TIME before its end, else LATE); none left: MISSED when its
+    window closed by ``as_of``, else PENDING.
+    """
+    at = plan.now if as_of is None else to_epoch(as_of)
+    done_at = callbacks["done_at"]
+    made = (done_at != MISSING) & (done_at <= at)
+    times: dict[str, list[int]] = {}
+    for subject, when in zip(callbacks.decode("subject_id")[made], done_at[made],
+                             strict=True):
+        times.setdefault(str(subject), []).append(int(when))
+    for values in times.values():
+        values.sort()
+    used: dict[str, int] = {}
+    status = []
+    for i in range(len(plan)):
+        subject = str(plan["subject_id"][i])
+        start, end = int(plan["earliest"][i]), int(plan["latest"][i])
+        options = times.get(subject, [])
+        position = used.get(subject, 0)
+        while position < len(options) and options[position] < start:
+            position += 1
+        if position < len(options):
+            used[subject] = position + 1
+            status.append(ReconcileStatus.ON_TIME if options[position] < end
+                          else ReconcileStatus.LATE)
+        elif end <= at:
+            status.append(ReconcileStatus.MISSED)
+        else:
+            status.append(ReconcileStatus.PENDING)
+    return tuple(status)
+
+
+HOUR = 3_600
+BASE = to_epoch(_at(SHANGHAI, 2026, 11, 2, 9))
+
+
+def _hand_plan(windows: Sequence[tuple[str, int, int]], *, labels: tuple[str, ...] = (),
+               assignees: Sequence[int] = (), agents: tuple[str, ...] = ("A-1", "A-2"),
+               presorted: bool = True) -> FollowUpPlan:
+    """A plan of first calls from ``(subject, start hour, end hour)`` after BASE, in the
+    given row order (``presorted``) or sorted by the plan; ``now`` is BASE.
+
+    *assignees*: codes into *agents* (-1 = nobody; default: nobody)."""
+    subject_labels = labels or tuple(dict.fromkeys(s for s, _, _ in windows))
+    n = len(windows)
+    earliest = np.array([BASE + s * HOUR for _, s, _ in windows], dtype=np.int64)
+    codes = {label: [i for i, x in enumerate(subject_labels) if x == label]
+             for label in subject_labels}
+    columns: dict[str, NDArray[Any]] = {
+        "rule": np.full(n, RULE_IDS.index("first-call"), dtype=np.int8),
+        # a label in the vocabulary twice: the rows alternate between its codes
+        "subject_id": np.array([codes[s][k % len(codes[s])]
+                                for k, (s, _, _) in enumerate(windows)], dtype=np.int64),
+        "customer_id": np.full(n, -1, dtype=np.int64),
+        "trigger": earliest.copy(), "earliest": earliest,
+        "latest": np.array([BASE + e * HOUR for _, _, e in windows], dtype=np.int64),
+        "assignee": np.array(list(assignees) or [-1] * n, dtype=np.int64),
+        "substitute_for": np.full(n, -1, dtype=np.int64)}
+    return FollowUpPlan(columns, {"subject_id": subject_labels, "customer_id": (),
+                                  "assignee": agents, "substitute_for": agents},
+                        now=BASE, tz=SHANGHAI, presorted=presorted)
+
+
+def _calls(*made: tuple[str, int | None]) -> CallbackTable:
+    """Callbacks ``(subject, hour after BASE or None = not made)``."""
+    due = from_epoch(BASE, SHANGHAI)
+    return CallbackTable.from_records(
+        Callback(callback_id=f"CB-{i}", subject="ticket", subject_id=subject,
+                 due_from=due, due_by=due,
+                 done_at=None if hour is None else from_epoch(BASE + hour * HOUR, SHANGHAI),
+                 outcome=None if hour is None else "solved")
+        for i, (subject, hour) in enumerate(made))
+
+
+ON_TIME, LATE = ReconcileStatus.ON_TIME, ReconcileStatus.LATE
+MISSED, PENDING = ReconcileStatus.MISSED, ReconcileStatus.PENDING
+
+
+class TestReconcileMatching:
+    """The matching rules, pinned on hand-built plans (also in rows not sorted by start)."""
+
+    @pytest.mark.parametrize(("windows", "made", "as_of", "expected"), [
+        # two contacts with the same start, one call: the first row takes it
+        ([("T-1", 0, 4), ("T-1", 0, 4)], [("T-1", 1)], 10, (ON_TIME, MISSED)),
+        # a call exactly at the start counts, exactly at the end is late
+        ([("T-1", 2, 4), ("T-1", 5, 6)], [("T-1", 2), ("T-1", 6)], 10, (ON_TIME, LATE)),
+        # calls before every window are never used
+        ([("T-1", 5, 6)], [("T-1", 1), ("T-1", 4)], 10, (MISSED,)),
+        # a call before the second window is used by the first (late), not the second
+        ([("T-1", 0, 2), ("T-1", 3, 5)], [("T-1", 3)], 10, (LATE, MISSED)),
+        # calls after as_of and calls not made are ignored; open windows are pending
+        ([("T-1", 0, 2), ("T-1", 3, 20)], [("T-1", 1), ("T-1", 12), ("T-1", None)], 10,
+         (ON_TIME, PENDING)),
+        # subjects are kept apart; a subject without calls misses
+        ([("T-1", 0, 2), ("T-2", 0, 2), ("T-3", 0, 2)], [("T-2", 1), ("T-9", 1)], 10,
+         (MISSED, ON_TIME, MISSED)),
+        # rows not sorted by start: the later window takes the call, the earlier is missed
+        ([("T-1", 10, 20), ("T-1", 0, 5)], [("T-1", 3), ("T-1", 12)], 30, (ON_TIME, MISSED)),
+        # a contact with no call at or after its start uses none: the next row still can
+        ([("T-1", 30, 40), ("T-1", 0, 5)], [("T-1", 3)], 50, (MISSED, ON_TIME)),
+        # once every call is used, an earlier window later in the rows gets nothing
+        ([("T-1", 0, 5), ("T-1", 0, 1), ("T-1", 2, 3)], [("T-1", 4), ("T-1", 2)], 50,
+         (ON_TIME, LATE, MISSED)),
+    ])
+    def test_pinned(self, windows: list[tuple[str, int, int]],
+                    made: list[tuple[str, int | None]], as_of: int,
+                    expected: tuple[ReconcileStatus, ...]) -> None:
+        """Each case against the reference loop too."""
+        plan, callbacks = _hand_plan(windows), _calls(*made)
+        moment = from_epoch(BASE + as_of * HOUR, SHANGHAI)
+        result = reconcile(plan, callbacks, as_of=moment)
+        assert expected == result.status
+        assert expected == _reference_status(plan, callbacks, moment)
+
+    def test_a_label_in_two_blocks_is_one_subject(self) -> None:
+        """The plan's vocabulary may hold a label twice: both codes match its calls."""
+        plan = _hand_plan([("T-1", 0, 2), ("T-1", 1, 3)], labels=("T-1", "T-2", "T-1"))
+        assert [0, 2] == plan._codes("subject_id")[0].tolist()
+        result = reconcile(plan, _calls(("T-1", 1), ("T-1", 2)),
+                           as_of=from_epoch(BASE + 9 * HOUR, SHANGHAI))
+        assert (ON_TIME, ON_TIME) == result.status
+
+    def test_no_callbacks_at_all(self) -> None:
+        """An empty callback table: missed or pending by the window's end."""
+        result = reconcile(_hand_plan([("T-1", 0, 2), ("T-1", 3, 9)]), _calls(),
+                           as_of=from_epoch(BASE + 5 * HOUR, SHANGHAI))
+        assert (MISSED, PENDING) == result.status
+
+    def test_empty_plan(self) -> None:
+        """No contacts: no statuses, NaN rates, zero counts."""
+        result = reconcile(_hand_plan([]), _calls(("T-1", 1)))
+        assert ((), {s: 0 for s in ReconcileStatus}, {}) == (
+            result.status, result.counts(), result.rates_by_agent())
+        assert np.isnan(result.callback_completion_rate)
+
+
+class TestReconciliation:
+    """The result: int8 status codes, the status tuple, counts and rates per agent."""
+
+    def _result(self) -> Reconciliation:
+        windows = [("T-1", 0, 2), ("T-2", 0, 2), ("T-3", 0, 2), ("T-4", 0, 2),
+                   ("T-5", 3, 20)]
+        plan = _hand_plan(windows, assignees=[0, 0, 1, -1, 1])
+        return reconcile(plan, _calls(("T-1", 1), ("T-2", 3), ("T-4", 1)),
+                         as_of=from_epoch(BASE + 10 * HOUR, SHANGHAI))
+
+    def test_status_codes_are_a_read_only_int8_array(self) -> None:
+        """Indices into tuple(ReconcileStatus), aligned with the plan's rows."""
+        result = self._result()
+        assert (np.dtype(np.int8), [0, 1, 2, 0, 3]) == (result.status_codes.dtype,
+                                                         result.status_codes.tolist())
+        with pytest.raises(ValueError, match="read-only"):
+            result.status_codes[0] = 1
+
+    def test_status_is_a_tuple_built_once(self) -> None:
+        """The codes as ReconcileStatus members; the same tuple on every access."""
+        result = self._result()
+        assert (ON_TIME, LATE, MISSED, ON_TIME, PENDING) == result.status
+        assert result.status is result.status
+
+    def test_counts(self) -> None:
+        """Every status, zero included."""
+        assert {ON_TIME: 2, LATE: 1, MISSED: 1, PENDING: 0} == \
+            reconcile(_hand_plan([("T-1", 0, 2), ("T-1", 0, 2), ("T-1", 0, 2),
+                                  ("T-1", 0, 2)]),
+                      _calls(("T-1", 1), ("T-1", 1), ("T-1", 5)),
+                      as_of=from_epoch(BASE + 10 * HOUR, SHANGHAI)).counts()
+
+    def test_rates_by_agent(self) -> None:
+        """A-1: on time and late; A-2: missed (the pending one is not due); no assignee
+        left out."""
+        assert {"A-1": (1.0, 0.5), "A-2": (0.0, 0.0)} == self._result().rates_by_agent()
+
+    def test_rates_by_agent_nan_when_nothing_is_due(self) -> None:
+        """Only pending contacts: (nan, nan)."""
+        plan = _hand_plan([("T-1", 3, 20)], assignees=[0])
+        rates = reconcile(plan, _calls(), as_of=from_epoch(BASE, SHANGHAI)).rates_by_agent()
+        assert ["A-1"] == list(rates)
+        assert all(np.isnan(x) for x in rates["A-1"])
+
+    def test_rates_by_agent_merge_a_label_in_two_blocks(self) -> None:
+        """An agent under two codes of the plan's vocabulary is one agent."""
+        plan = _hand_plan([("T-1", 0, 2), ("T-2", 0, 2)], assignees=[0, 1],
+                          agents=("A-1", "A-1"))
+        result = reconcile(plan, _calls(("T-1", 1)),
+                           as_of=from_epoch(BASE + 9 * HOUR, SHANGHAI))
+        assert {"A-1": (0.5, 0.5)} == result.rates_by_agent()
+
+    def test_rates_equal_the_counts(self) -> None:
+        """Completion and on-time rates from the counts; rates by agent add up."""
+        result = self._result()
+        counts = result.counts()
+        due = len(result.plan) - counts[PENDING]
+        assert ((counts[ON_TIME] + counts[LATE]) / due, counts[ON_TIME] / due) == (
+            result.callback_completion_rate, result.callback_on_time_rate)
+
+
+@st.composite
+def matching_cases(draw: st.DrawFn) -> tuple[FollowUpPlan, CallbackTable, datetime | None]:
+    """Small plans and callbacks on a few subjects, hours apart (ties likely)."""
+    subjects = ["T-1", "T-2", "T-3", "C-1"]
+    windows = draw(st.lists(st.tuples(st.sampled_from(subjects), st.integers(0, 12),
+                                      st.integers(0, 6)), max_size=14))
+    # a label may sit twice in the vocabulary (two blocks of the planner's labels)
+    labels = tuple(subjects) + draw(st.sampled_from([(), ("T-1",), ("T-1", "C-1")]))
+    plan = _hand_plan([(s, a, a + d) for s, a, d in windows], labels=labels,
+                      presorted=draw(st.booleans()))
+    made = draw(st.lists(st.tuples(st.sampled_from([*subjects, "T-9"]),
+                                   st.none() | st.integers(-3, 24)), max_size=14))
+    as_of = draw(st.none() | st.integers(-2, 26).map(
+        lambda h: from_epoch(BASE + h * HOUR, SHANGHAI)))
+    return plan, _calls(*made), as_of
+
+
+class TestReconcileProperties:
+    """reconcile equals the per-row loop it replaced."""
+
+    @settings(max_examples=300, deadline=None, derandomize=True, database=None)
+    @given(matching_cases())
+    def test_equals_the_reference_loop(
+            self, case: tuple[FollowUpPlan, CallbackTable, datetime | None]) -> None:
+        """Random windows, ties, repeated subjects, calls before/inside/after windows and
+        after as_of, unsorted rows, as_of defaulted or not."""
+        plan, callbacks, as_of = case
+        assert _reference_status(plan, callbacks, as_of) == \
+            reconcile(plan, callbacks, as_of=as_of).status
+
+    @FAST
+    @given(worlds(), st.integers(0, 60))
+    def test_equals_the_reference_loop_on_plans(self, world: World, days: int) -> None:
+        """On generated plans, with the world's callbacks and made-up solved ones."""
+        plan = world.plan()
+        base = world.now.replace(day=1)
+        calls = [Callback(callback_id=f"R-{i}", subject="ticket", subject_id=t.ticket_id,
+                          due_from=base, due_by=base, done_at=base + (i % 7) * 3 * DAY,
+                          outcome="solved")
+                 for i, t in enumerate(world.tickets * 2)]
+        for table in (CallbackTable.from_records(calls),
+                      CallbackTable.from_records(world.callbacks)):
+            as_of = base + days * DAY
+            assert _reference_status(plan, table, as_of) == \
+                reconcile(plan, table, as_of=as_of).status

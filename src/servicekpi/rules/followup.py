@@ -235,6 +235,10 @@ class FollowUpPlan:
         """Column names."""
         return tuple(self._columns)
 
+    def _codes(self, name: str) -> tuple[NDArray[np.integer[Any]], tuple[Any, ...]]:
+        """A label column as (codes, labels), -1 = None; the labels may repeat."""
+        return self._columns[name], self._labels[name]
+
     def _take(self, mask: NDArray[np.bool_]) -> FollowUpPlan:
         return FollowUpPlan({k: v[mask] for k, v in self._columns.items()}, self._labels,
                             now=self.now, tz=self.tz, presorted=True)
@@ -794,43 +798,134 @@ def _substitute(assignee: NDArray[np.int64], start: NDArray[np.int64],
 
 # --------------------------------------------------------------------------- reconcile
 
+_STATUSES: Final = tuple(ReconcileStatus)
+_ON_TIME, _LATE, _MISSED, _PENDING = (np.int8(_STATUSES.index(s)) for s in (
+    ReconcileStatus.ON_TIME, ReconcileStatus.LATE, ReconcileStatus.MISSED,
+    ReconcileStatus.PENDING))
+
+
+def _status_codes(value: Any) -> NDArray[np.int8]:
+    codes = np.array(value, dtype=np.int8)  # a private copy: the caller's stays writeable
+    codes.flags.writeable = False
+    return codes
+
 
 @final
 @attrs.frozen(kw_only=True, eq=False)
 class Reconciliation:
     """What became of each planned contact, as of ``as_of``.
 
-    ``status`` aligns with the plan's rows. A contact is ON_TIME when a callback on its
-    subject was made inside its window, LATE when the first one after its start came
-    after its end, MISSED when none came and the window closed by ``as_of``, PENDING
-    otherwise. Each callback satisfies at most one contact of its subject (the earliest
-    open one).
+    A contact is ON_TIME when a callback on its subject was made inside its window, LATE
+    when the first one after its start came after its end, MISSED when none came and the
+    window closed by ``as_of``, PENDING otherwise. Each callback satisfies at most one
+    contact of its subject (the earliest open one).
+
+    The statuses are stored as ``status_codes``: a read-only int8 array aligned with the
+    plan's rows, each an index into ``tuple(ReconcileStatus)`` (0 ON_TIME, 1 LATE,
+    2 MISSED, 3 PENDING), so millions of rows stay cheap. :attr:`status` is the same as a
+    tuple of :class:`ReconcileStatus`, built on first access and kept.
+
+    .. versionadded:: 0.1
+    .. versionchanged:: 0.1
+       ``status_codes`` holds the statuses; ``status`` is derived from it.
     """
 
     plan: FollowUpPlan
-    status: tuple[ReconcileStatus, ...]
+    status_codes: NDArray[np.int8] = attrs.field(converter=_status_codes)
     as_of: datetime
 
-    def _count(self, *statuses: ReconcileStatus) -> int:
-        return sum(1 for s in self.status if s in statuses)
+    @functools.cached_property
+    def status(self) -> tuple[ReconcileStatus, ...]:
+        """The status of each plan row (built from ``status_codes`` once, then kept)."""
+        return tuple(map(_STATUSES.__getitem__, self.status_codes.tolist()))
+
+    def counts(self) -> dict[ReconcileStatus, int]:
+        """Contacts per status, every status present (zero when none).
+
+        >>> from servicekpi import synth
+        >>> from datetime import timezone
+        >>> data = synth.month(seed=1, tickets=500, agents=5, stations=1)
+        >>> now = datetime(2026, 11, 1, tzinfo=timezone.utc)
+        >>> r = reconcile(plan_followups(data.tickets, data.customers, now=now), data.callbacks)
+        >>> sum(r.counts().values()) == len(r.plan), list(r.counts())[0]
+        (True, <ReconcileStatus.ON_TIME: 'on_time'>)
+
+        .. versionadded:: 0.1
+        """
+        counts = np.bincount(self.status_codes, minlength=len(_STATUSES))
+        return {status: int(counts[i]) for i, status in enumerate(_STATUSES)}
 
     @property
     def callback_completion_rate(self) -> float:
         """Done (on time or late) / due (every contact but the pending ones)."""
-        due = len(self.status) - self._count(ReconcileStatus.PENDING)
-        done = self._count(ReconcileStatus.ON_TIME, ReconcileStatus.LATE)
-        return done / due if due else float("nan")
+        return _rates(np.bincount(self.status_codes, minlength=len(_STATUSES)))[0]
 
     @property
     def callback_on_time_rate(self) -> float:
         """Done inside the window / due."""
-        due = len(self.status) - self._count(ReconcileStatus.PENDING)
-        return self._count(ReconcileStatus.ON_TIME) / due if due else float("nan")
+        return _rates(np.bincount(self.status_codes, minlength=len(_STATUSES)))[1]
+
+    def rates_by_agent(self) -> dict[str, tuple[float, float]]:
+        """``(callback_completion_rate, callback_on_time_rate)`` per assignee.
+
+        Keyed by the plan's ``assignee`` (who holds the contact, a substitute included);
+        contacts without an assignee are left out, and an agent whose contacts are all
+        pending gets ``(nan, nan)``. Agents in label order of the plan.
+
+        >>> from servicekpi import synth
+        >>> from datetime import timezone
+        >>> data = synth.month(seed=1, tickets=500, agents=5, stations=1)
+        >>> now = datetime(2026, 11, 1, tzinfo=timezone.utc)
+        >>> plan = plan_followups(data.tickets, data.customers, now=now).by_rule("first-call")
+        >>> rates = reconcile(plan, data.callbacks, as_of=now).rates_by_agent()
+        >>> all(0 <= on_time <= done <= 1 for done, on_time in rates.values())
+        True
+
+        .. versionadded:: 0.1
+        """
+        codes, labels = self.plan._codes("assignee")
+        known = codes >= 0
+        width = len(_STATUSES)
+        # one bincount over (agent code, status) pairs; agents that share a label (one
+        # label can sit in two blocks of the plan's vocabulary) are summed by label
+        pairs = np.bincount(codes[known].astype(np.int64) * width + self.status_codes[known],
+                            minlength=len(labels) * width).reshape(len(labels), width)
+        by_label: dict[str, NDArray[np.int64]] = {}
+        for code in np.flatnonzero(pairs.sum(axis=1)).tolist():
+            label = str(labels[code])
+            by_label[label] = by_label[label] + pairs[code] if label in by_label \
+                else pairs[code]
+        return {label: _rates(counts) for label, counts in by_label.items()}
+
+
+def _rates(counts: NDArray[np.int64]) -> tuple[float, float]:
+    """(completion, on-time) from counts per status code; NaN when nothing is due."""
+    due = int(counts.sum() - counts[_PENDING])
+    if not due:
+        return float("nan"), float("nan")
+    return int(counts[_ON_TIME] + counts[_LATE]) / due, int(counts[_ON_TIME]) / due
 
 
 def reconcile(plan: FollowUpPlan, callbacks: CallbackTable, *,
               as_of: datetime | None = None) -> Reconciliation:
     """Mark each due contact done on time, done late, missed or pending.
+
+    Callbacks count when made by ``as_of`` (``done_at <= as_of``), whatever their kind,
+    and are matched to contacts by subject id. Per subject, contacts are served in plan
+    order: each takes the first callback not used yet that was made at or after its
+    window start, ON_TIME if made before the window's end, else LATE; with none left it
+    is MISSED when its window closed by ``as_of``, else PENDING.
+
+    Args:
+        plan: the contacts.
+        callbacks: the callbacks made (and not yet made: those are ignored).
+        as_of: the moment of the reconciliation (aware; default: the plan's ``now``).
+
+    Returns:
+        The :class:`Reconciliation`.
+
+    Raises:
+        NaiveDatetimeError: ``as_of`` is naive.
 
     >>> from servicekpi import synth
     >>> from datetime import timezone
@@ -841,31 +936,72 @@ def reconcile(plan: FollowUpPlan, callbacks: CallbackTable, *,
     ...               as_of=datetime(2026, 11, 1, tzinfo=timezone.utc))
     >>> 0 <= r.callback_on_time_rate <= r.callback_completion_rate <= 1
     True
+
+    .. versionadded:: 0.1
     """
     at = plan.now if as_of is None else _epoch(as_of, "as_of")
     done_at = callbacks["done_at"]
-    made = (done_at != MISSING) & (done_at <= at)
-    subjects = callbacks.decode("subject_id")
-    times: dict[str, list[int]] = {}
-    for subject, when in zip(subjects[made], done_at[made], strict=True):
-        times.setdefault(str(subject), []).append(int(when))
-    for values in times.values():
-        values.sort()
-    used: dict[str, int] = {}
-    status = []
-    for i in range(len(plan)):
-        subject = str(plan["subject_id"][i])
-        start, end = int(plan["earliest"][i]), int(plan["latest"][i])
-        options = times.get(subject, [])
-        position = used.get(subject, 0)
-        while position < len(options) and options[position] < start:
-            position += 1
-        if position < len(options):
-            used[subject] = position + 1
-            status.append(ReconcileStatus.ON_TIME if options[position] < end
-                          else ReconcileStatus.LATE)
-        elif end <= at:
-            status.append(ReconcileStatus.MISSED)
-        else:
-            status.append(ReconcileStatus.PENDING)
-    return Reconciliation(plan=plan, status=tuple(status), as_of=from_epoch(at, plan.tz))
+    made = (done_at != MISSING) & (done_at <= at) & (callbacks["subject_id"] >= 0)
+    subject_codes, subject_labels = plan._codes("subject_id")
+    # plan labels -> callback codes: one look-up per label, none per row
+    to_callback = np.append(callbacks.codes_of("subject_id", map(str, subject_labels)), -1)
+    subject = to_callback[np.where(subject_codes < 0, len(subject_labels), subject_codes)]
+    status = _match(subject, len(callbacks.labels("subject_id")),
+                    callbacks["subject_id"][made].astype(np.int64), done_at[made],
+                    plan["earliest"], plan["latest"], at)
+    return Reconciliation(plan=plan, status_codes=status, as_of=from_epoch(at, plan.tz))
+
+
+def _match(subject: NDArray[np.int64], n_subjects: int, made_subject: NDArray[np.int64],
+           made_at: NDArray[np.int64], earliest: NDArray[np.int64],
+           latest: NDArray[np.int64], at: int) -> NDArray[np.int8]:
+    """Status codes of contacts (subject codes, -1 = none) against the callbacks made.
+
+    Per subject, with its contacts in row order and its callback times sorted, contact i
+    takes callback ``p_i = max(p_{i-1} + 1, f_i)`` (``f_i``: the first callback at or
+    after its start) while ``p_i`` < the subject's callback count. A contact with no
+    callback at or after its start at all (``f_i`` = count) fails without using one, so
+    it is dropped first (rows need not be sorted by start); among the rest, once one
+    fails every later one does, and ``q_i = p_i - i = max(q_{i-1}, f_i - i)`` is a
+    cumulative maximum per subject.
+    """
+    status = np.where(latest <= at, _MISSED, _PENDING).astype(np.int8)
+    if not made_at.size or not subject.size:
+        return status
+    counts = np.bincount(made_subject, minlength=n_subjects)
+    first = np.cumsum(counts) - counts
+    # callbacks by (subject, time) as one key subject * span + time offset; the span is
+    # at most 2**32 s (1970..2100) and subjects are far fewer than 2**30, so it fits
+    low = int(made_at.min())
+    span = int(made_at.max()) - low + 2
+    made_key = np.sort(made_subject * span + (made_at - low))
+    made_sorted = made_key % span + low
+
+    rows = np.flatnonzero(subject >= 0)
+    rows = rows[counts[subject[rows]] > 0]
+    # contacts by (subject, row), packed the same way (rows < 2**32)
+    shift = max(len(subject) - 1, 1).bit_length()
+    packed = np.sort((subject[rows] << shift) | rows)
+    rows = packed & ((1 << shift) - 1)
+    seg = packed >> shift
+    start = earliest[rows]
+    f = np.searchsorted(made_key, seg * span + np.clip(start - low, 0, span - 1)) - first[seg]
+    left = counts[seg]
+    keep = f < left
+    rows, seg, f, left = rows[keep], seg[keep], f[keep], left[keep]
+    if not rows.size:
+        return status
+    # q_i = p_i - i: a running maximum that restarts per subject, made one running
+    # maximum by lifting each subject above the previous one (f - i lies in
+    # (-rows, callbacks)); i may count from any origin within a subject, so the position
+    # in the whole sorted array serves
+    position = np.arange(rows.size)
+    new = np.ones(rows.size, dtype=bool)
+    new[1:] = seg[1:] != seg[:-1]
+    lift = (np.cumsum(new) - 1) * (int(left.max()) + rows.size)
+    chosen = np.maximum.accumulate(f - position + lift) - lift + position
+    served = chosen < left
+    rows = rows[served]
+    when = made_sorted[first[seg[served]] + chosen[served]]
+    status[rows] = np.where(when < latest[rows], _ON_TIME, _LATE)
+    return status
