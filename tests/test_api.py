@@ -13,12 +13,13 @@ DOCS = Path(__file__).resolve().parents[1] / "docs" / "api.md"
 FROZEN = (
     "Agent", "Customer", "Station", "Team",
     "Appraisal", "AppraisalItem", "Callback", "Complaint", "Deduction", "Order", "Period",
-    "Rating", "Ticket",
+    "Rating", "Ticket", "Training",
     "AppraisalTrack", "CallbackOutcome", "CallbackSubject", "Channel", "ComplaintFlag",
     "ComplaintSource", "Direction", "EscalationLevel", "Loyalty", "PeriodKind", "Priority",
     "RaterRole", "Role", "ServiceType", "Tier",
     "Cadence", "ConsequencePolicy", "EscalationPolicy", "FollowUpPolicy", "KpiTarget",
-    "Policy", "RaterPolicy", "SlaPolicy", "TeamTargets", "WorkCalendar",
+    "LoyaltyPolicy", "Policy", "RaterPolicy", "ScoringPolicy", "SlaPolicy", "TeamTargets",
+    "WorkCalendar",
     "AgentTable", "CallbackTable", "Coded", "ComplaintTable", "CustomerTable", "Dataset",
     "MISSING", "OrderTable", "RatingTable", "TicketTable", "ValidationIssue",
     "ValidationReport",
@@ -30,6 +31,9 @@ FROZEN = (
     "CustomerEvent", "FollowUp", "FollowUpKind", "FollowUpPlan", "MaintenanceDue",
     "ReconcileStatus", "Reconciliation", "StaffAvailability", "cadence_dates",
     "plan_followups", "reconcile",
+    "Consequence", "ConsequenceKind", "Explanation", "LoyaltyTable", "MonthlyEvaluation",
+    "ScoreLine", "Scorecard", "TargetRow", "TeamReport", "consequences", "evaluate",
+    "loyalty_classes", "score_agents", "team_targets",
     "ServiceKPIError", "synth",
 )
 

@@ -10,6 +10,7 @@ from servicekpi import exceptions
 from servicekpi.exceptions import (
     CalendarError,
     DuplicateKeyError,
+    EvaluationFormatError,
     InvalidAgentError,
     InvalidAppraisalError,
     InvalidCallbackError,
@@ -55,6 +56,7 @@ HIERARCHY = [
     (SchemaError, ValueError),
     (ValidationFailedError, ValueError),
     (DuplicateKeyError, ValueError),
+    (EvaluationFormatError, ValueError),
     (InvalidChoiceError, ValueError),
     (UnknownKeyError, KeyError),
     (MissingExtraError, ImportError),

@@ -18,7 +18,8 @@ STDLIB = set(sys.stdlib_module_names)
 DOMAIN, CORE, POLICIES, USE_CASES, EDGES = range(5)
 RANKS = {
     "exceptions": DOMAIN, "domain": DOMAIN,
-    "kernel": CORE, "_frozen": CORE, "_structure": CORE, "calendar": CORE, "policy": CORE,
+    "kernel": CORE, "_frozen": CORE, "_structure": CORE, "_codec": CORE, "calendar": CORE,
+    "policy": CORE,
     "tables": CORE, "dataset": CORE, "rulebook": CORE,
     "metrics": POLICIES, "scoring": POLICIES, "rules": POLICIES, "clocks": POLICIES,
     "evaluation": USE_CASES,

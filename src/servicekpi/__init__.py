@@ -42,7 +42,9 @@ from servicekpi.domain import (
     Team,
     Ticket,
     Tier,
+    Training,
 )
+from servicekpi.evaluation import MonthlyEvaluation, evaluate
 from servicekpi.exceptions import ServiceKPIError
 from servicekpi.kernel import MISSING
 from servicekpi.metrics import DIMENSIONS, KPIS, KpiDefinition, KpiPanel, kpi_panel
@@ -52,8 +54,10 @@ from servicekpi.policy import (
     EscalationPolicy,
     FollowUpPolicy,
     KpiTarget,
+    LoyaltyPolicy,
     Policy,
     RaterPolicy,
+    ScoringPolicy,
     SlaPolicy,
     TeamTargets,
 )
@@ -88,6 +92,20 @@ from servicekpi.rules.followup import (
     plan_followups,
     reconcile,
 )
+from servicekpi.scoring import (
+    Consequence,
+    ConsequenceKind,
+    Explanation,
+    LoyaltyTable,
+    Scorecard,
+    ScoreLine,
+    TargetRow,
+    TeamReport,
+    consequences,
+    loyalty_classes,
+    score_agents,
+    team_targets,
+)
 from servicekpi.tables import (
     AgentTable,
     CallbackTable,
@@ -119,6 +137,7 @@ __all__ = (
     "Period",
     "Rating",
     "Ticket",
+    "Training",
     # domain: closed sets
     "AppraisalTrack",
     "CallbackOutcome",
@@ -141,8 +160,10 @@ __all__ = (
     "EscalationPolicy",
     "FollowUpPolicy",
     "KpiTarget",
+    "LoyaltyPolicy",
     "Policy",
     "RaterPolicy",
+    "ScoringPolicy",
     "SlaPolicy",
     "TeamTargets",
     "WorkCalendar",
@@ -197,6 +218,21 @@ __all__ = (
     "cadence_dates",
     "plan_followups",
     "reconcile",
+    # appraisal and the monthly evaluation
+    "Consequence",
+    "ConsequenceKind",
+    "Explanation",
+    "LoyaltyTable",
+    "MonthlyEvaluation",
+    "ScoreLine",
+    "Scorecard",
+    "TargetRow",
+    "TeamReport",
+    "consequences",
+    "evaluate",
+    "loyalty_classes",
+    "score_agents",
+    "team_targets",
     # errors and data
     "ServiceKPIError",
     "synth",

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 __all__ = (
     "CalendarError",
     "DuplicateKeyError",
+    "EvaluationFormatError",
     "InvalidAgentError",
     "InvalidAppraisalError",
     "InvalidCallbackError",
@@ -158,6 +159,10 @@ class UnknownKeyError(ServiceKPIError, KeyError):
         "unknown KPI 'fcr_rat'. Did you mean 'fcr_rate'?"
         """
         return cls(f"unknown {what} {key!r}{_hint(key, known)}")
+
+
+class EvaluationFormatError(ServiceKPIError, ValueError):
+    """A text that is not a MonthlyEvaluation written by ``MonthlyEvaluation.to_json``."""
 
 
 class MissingExtraError(ServiceKPIError, ImportError):

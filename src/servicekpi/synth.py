@@ -319,7 +319,8 @@ class _Generator:
             "customer_tier": Coded(codes=customer_tier[customer], labels=["a", "b", "c"]),
         })
         info = {"n": n, "agent": who, "customer": customer, "kind": kind,
-                "opened": opened, "resolved": resolved, "station": agent["station"][who],
+                "opened": opened, "resolved": resolved, "closed": closed,
+                "station": agent["station"][who],
                 "skill": skill, "ticket_ids": ticket_ids, "customer_ids": customer_ids,
                 "agent_ids": agent["ids"]}
         return table, info
@@ -365,9 +366,11 @@ class _Generator:
     def callbacks(self, t: dict[str, Any], c: dict[str, Any],
                   agent: dict[str, Any]) -> CallbackTable:
         rng = self.rng
-        # Ticket follow-ups: half of the resolved tickets, due 3 days to 1 week after.
+        # Ticket follow-ups: half of the resolved tickets, due 3 days to 1 week after the
+        # hand-back (closed, else resolved), as the dealer's rules ask.
         resolved_rows = np.flatnonzero((t["resolved"] != MISSING) & (rng.random(t["n"]) < 0.5))
-        base = t["resolved"][resolved_rows]
+        closed = t["closed"][resolved_rows]
+        base = np.where(closed != MISSING, closed, t["resolved"][resolved_rows])
         due_from_t, due_by_t = base + 3 * _DAY, base + 7 * _DAY
         # Complaint callbacks: one to three each; the last is usually solved.
         per = rng.integers(1, 4, size=c["n"])
@@ -444,7 +447,7 @@ class _Generator:
         slips = x.poisson(0.8, n)
         behaviour = x.integers(0, len(_BEHAVIOURS), (n, 4))
         points = x.integers(1, 6, (n, 4))
-        out = []
+        out: list[Appraisal] = []
         for i in np.flatnonzero(handed_in).tolist():
             agent_id = agent["ids"][i]
             if engineer[i]:
@@ -470,7 +473,7 @@ class _Generator:
         year_start = int(Period.whole_year(self.period.year, tz=self.period.tz)
                          .start.timestamp())
         elapsed = (self.end - year_start) / (365 * _DAY)
-        out = []
+        out: list[Training] = []
         for kind, per_year in _TRAININGS:
             count = int(x.poisson(per_year * elapsed * 1.05))
             when = np.sort(x.integers(year_start, self.end, count))

@@ -24,7 +24,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, final
+from typing import final
 
 import attrs
 
@@ -60,18 +60,6 @@ class Consequence:
     due: datetime | None
     group: str
     reason: str
-
-    def _to_data(self) -> dict[str, Any]:
-        return {"agent_id": self.agent_id, "kind": self.kind.value, "amount": self.amount,
-                "due": None if self.due is None else self.due.isoformat(),
-                "group": self.group, "reason": self.reason}
-
-    @classmethod
-    def _from_data(cls, data: Mapping[str, Any]) -> Consequence:
-        due = data["due"]
-        return cls(agent_id=data["agent_id"], kind=data["kind"], amount=data["amount"],
-                   due=None if due is None else datetime.fromisoformat(due),
-                   group=data["group"], reason=data["reason"])
 
 
 def consequences(scorecard: Scorecard, *, report_date: datetime,

@@ -31,9 +31,10 @@ An agent missing a whole part (no appraisal handed in, no rating, no ticket) has
 other parts' shares renormalised. The grade is the policy band of the composite; the
 rank is within the ranking group (``policy.scoring.ranking``: team, station or all).
 
-**Tie rule.** Agents are ordered by composite score (compared to 9 decimals), then KPI
-score, then tickets handled (more first), then agent id (ascending): ranks are 1..n
-with no two agents sharing one, and the same data always gives the same ranking.
+**Tie rule.** Agents are ordered by composite score, then KPI score (both compared to 9
+decimals, so that float sums in another row order cannot decide), then tickets handled
+(more first), then agent id (ascending): ranks are 1..n with no two agents sharing one,
+and the same data always gives the same ranking.
 
 .. versionadded:: 0.1
 """
@@ -98,16 +99,6 @@ class ScoreLine:
     rule: str = ""
     adjustment: str = ""
 
-    def _to_data(self) -> dict[str, Any]:
-        return {field.name: _jsonable(getattr(self, field.name))
-                for field in attrs.fields(ScoreLine)}
-
-    @classmethod
-    def _from_data(cls, data: Mapping[str, Any]) -> ScoreLine:
-        values = dict(data)
-        values["value"] = _float(values["value"])
-        return cls(**values)
-
 
 @final
 @attrs.frozen(kw_only=True)
@@ -162,16 +153,6 @@ def _fmt(value: float | None) -> str:
     if isinstance(value, float) and math.isnan(value):
         return "n/a"
     return f"{value:.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def _float(value: Any) -> float:
-    return float("nan") if value is None else float(value)
 
 
 # --------------------------------------------------------------------------- the scorecard
@@ -293,74 +274,6 @@ class Scorecard:
         ranked = int((self.ranks > 0).sum())
         return (f"<Scorecard {self.period.label}: {len(self)} agents, {ranked} ranked in "
                 f"{len(set(self.groups))} groups>")
-
-    # -- lossless plain data (for MonthlyEvaluation.to_json)
-
-    def _to_data(self) -> dict[str, Any]:
-        return {
-            "period": _period_data(self.period),
-            "agent_ids": list(self.agent_ids), "groups": list(self.groups),
-            "tickets": self.tickets.tolist(),
-            **{name: [_jsonable(v) for v in getattr(self, name).tolist()]
-               for name in _COLUMNS},
-            "grades": list(self.grades), "ranks": self.ranks.tolist(),
-            "group_sizes": self.group_sizes.tolist(), "status": list(self.status),
-            "lines": {agent: [line._to_data() for line in lines]
-                      for agent, lines in self.lines.items()},
-            "report": _report_data(self.report),
-        }
-
-    @classmethod
-    def _from_data(cls, data: Mapping[str, Any]) -> Scorecard:
-        return cls(
-            period=_period_from(data["period"]),
-            agent_ids=tuple(data["agent_ids"]), groups=tuple(data["groups"]),
-            tickets=np.array(data["tickets"], dtype=np.int64),
-            **{name: np.array([_float(v) for v in data[name]], dtype=np.float64)
-               for name in _COLUMNS},
-            grades=tuple(data["grades"]), ranks=np.array(data["ranks"], dtype=np.int64),
-            group_sizes=np.array(data["group_sizes"], dtype=np.int64),
-            status=tuple(data["status"]),
-            lines=FrozenDict({agent: tuple(ScoreLine._from_data(line) for line in lines)
-                              for agent, lines in data["lines"].items()}),
-            report=_report_from(data["report"]))
-
-
-def _period_data(period: Period) -> dict[str, Any]:
-    return {"kind": period.kind.value, "year": period.year, "index": period.index,
-            "tz": period.tz}
-
-
-def _period_from(data: Mapping[str, Any]) -> Period:
-    return Period(kind=data["kind"], year=data["year"], index=data["index"], tz=data["tz"])
-
-
-def _report_data(report: ValidationReport) -> dict[str, Any]:
-    return {"table": report.table, "rows_in": report.rows_in, "rows_valid": report.rows_valid,
-            "issues": [{"row": i.row, "key": i.key, "field": i.field, "value": repr(i.value),
-                        "rule": i.rule, "code": i.code} for i in report.issues]}
-
-
-def _report_from(data: Mapping[str, Any]) -> ValidationReport:
-    # Values are kept as their repr: a report is for people, and JSON cannot hold every
-    # Python value; the repr is what str(issue) shows anyway.
-    return ValidationReport(table=data["table"], rows_in=data["rows_in"],
-                            rows_valid=data["rows_valid"],
-                            issues=tuple(ValidationIssue(row=i["row"], key=i["key"],
-                                                         field=i["field"],
-                                                         value=_Repr(i["value"]),
-                                                         rule=i["rule"], code=i["code"])
-                                         for i in data["issues"]))
-
-
-@final
-class _Repr(str):
-    """A value restored from its repr: it reprs as itself, so a report reads the same."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return str(self)
 
 
 # --------------------------------------------------------------------------- scoring
@@ -598,9 +511,7 @@ def _appraisal_part(appraisals: Sequence[Appraisal], period: Period,
         elif i in lines:
             problem = ("agent_id", appraisal.agent_id,
                        "one appraisal per agent and period (the first is used)", "duplicate")
-        elif tracks[i] is not None and appraisal.track is not tracks[i]:
-            track = tracks[i]
-            assert track is not None
+        elif (track := tracks[i]) is not None and appraisal.track is not track:
             problem = ("track", appraisal.track.value,
                        f"the agent's track {track.value!r} (policy.tracks / agent.track)",
                        "wrong_track")
@@ -643,7 +554,7 @@ def _weighted(appraisal: Appraisal, scale: float, component: str, kind: str
 
 def _agreement(appraisal: Appraisal, policy: Policy) -> tuple[float, list[ScoreLine]]:
     share = policy.scoring.agreement_plan_share
-    plan, plan_lines = _weighted(appraisal, 1.0, "appraisal", "completion (supervisor)")
+    plan, plan_lines = _weighted(appraisal, 1.0, "appraisal", "plan item (supervisor)")
     quality = appraisal.quality_score
     if math.isnan(plan) and quality is None:
         return math.nan, [*plan_lines, ScoreLine(
@@ -677,7 +588,7 @@ def _key_indicators(appraisal: Appraisal, policy: Policy) -> tuple[float, list[S
     to_100 = 100.0 / standard
     ceiling = policy.scoring.key_indicator_ceiling * standard
     if appraisal.items:
-        base, lines = _weighted(appraisal, 1.0, "appraisal", "indicator score")
+        base, lines = _weighted(appraisal, 1.0, "appraisal", "indicator")
         if math.isnan(base):
             return math.nan, lines
         raw = standard * base / 100.0
@@ -813,7 +724,7 @@ def _rank(composite: NDArray[np.float64], kpi_score: NDArray[np.float64],
     group = np.array(_codes(groups, group_labels), dtype=np.int64)
     id_order = np.empty(n, dtype=np.int64)
     id_order[np.argsort(np.array(agent_ids, dtype=object), kind="stable")] = np.arange(n)
-    keys = (id_order, -tickets, -np.nan_to_num(kpi_score, nan=-1.0),
+    keys = (id_order, -tickets, -np.round(np.nan_to_num(kpi_score, nan=-1.0), _DECIMALS),
             -np.round(np.nan_to_num(composite, nan=-1.0), _DECIMALS), group)
     order = np.lexsort(keys)
     order = order[ranked[order]]
