@@ -154,6 +154,17 @@ def _fit(earliest: datetime, latest: datetime, calendars: Sequence[WorkCalendar]
     return next((s, e) for s, e in near if s >= a)  # the next joint interval
 
 
+def _end_of_next_working_day(calendar: WorkCalendar, moment: datetime) -> datetime:
+    """The end of the last working interval on the local date of the first working
+    interval that ends after *moment* (the day the centre next works in)."""
+    at = to_epoch(moment)
+    pairs = _joint((calendar,), moment.astimezone(UTC).year)
+    start = next(s for s, e in pairs if e > at)
+    day = from_epoch(start, calendar.tz).date()
+    return from_epoch(max(e for s, e in pairs
+                          if from_epoch(s, calendar.tz).date() == day), calendar.tz)
+
+
 def _expected_windows(tickets: Sequence[Ticket], customers: Sequence[Customer],
                       *, now: datetime, policy: Policy, horizon_days: int = 90,
                       callbacks: Sequence[Callback] = (), events: Sequence[CustomerEvent] = (),
@@ -194,12 +205,20 @@ def _expected_windows(tickets: Sequence[Ticket], customers: Sequence[Customer],
                 cal.add_working_days_at(t.closed_at, follow.quality_call_working_days))
             add("quality-call", t.ticket_id, t.customer_id, t.closed_at, deadline)
     customer_of = {t.ticket_id: t.customer_id for t in tickets}
+    unsolved: dict[str, list[datetime]] = {}
     for cb in callbacks:
         if cb.outcome is not None and cb.outcome.value == "unsolved" \
                 and cb.subject.value == "ticket" and cb.done_at is not None:
             done = _utc(cb.done_at)
             add("report-unanswered", cb.subject_id, customer_of.get(cb.subject_id),
                 done, done + follow.unanswered_report_days * DAY)
+            unsolved.setdefault(cb.subject_id, []).append(done)
+    for t in tickets:
+        if t.resolved_at is not None and any(_utc(t.resolved_at) > done
+                                             for done in unsolved.get(t.ticket_id, [])):
+            solved = _utc(t.resolved_at)
+            add("tell-solution", t.ticket_id, t.customer_id, solved,
+                _end_of_next_working_day(cal, solved))
     now = _utc(now)
     until = now + horizon_days * DAY
     for c in customers:
@@ -438,6 +457,104 @@ class TestReportUnanswered:
         plan = self._plan(self._callback("unsolved"),
                           self._callback("unsolved", callback_id="CB-2"))
         assert 2 == len(plan.by_rule("report-unanswered"))
+
+
+class TestTellSolution:
+    """A ticket resolved after an unsolved call: tell the customer the same working day."""
+
+    CALLED = _at(SHANGHAI, 2026, 10, 13, 11)  # Tuesday 11:00: the question stays open
+
+    def _plan(self, resolved: datetime | None, *outcomes: str, subject: str = "ticket",
+              ticket_id: str = "T-1", zone: str = SHANGHAI,
+              staff: StaffAvailability | None = None) -> FollowUpPlan:
+        callbacks = CallbackTable.from_records(
+            Callback(callback_id=f"CB-{i}", subject=subject, subject_id=ticket_id,
+                     due_from=self.CALLED, due_by=self.CALLED,
+                     done_at=self.CALLED + i * timedelta(hours=1), outcome=outcome,
+                     agent_id="A-1")
+            for i, outcome in enumerate(outcomes))
+        return plan_followups(
+            _tickets(_ticket(opened=FRIDAY_16, resolved=resolved, agent="A-2")),
+            _customers(_customer(zone=zone)), now=NOW, agents=ROSTER, callbacks=callbacks,
+            staff=staff).by_rule("tell-solution")
+
+    @pytest.mark.parametrize(("resolved", "window"), [
+        # in working time: from then to the end of that day
+        ((2026, 10, 14, 15, 0), ((2026, 10, 14, 15, 0), (2026, 10, 14, 17, 30))),
+        # at lunch (centre closed 12:00-13:30): the afternoon of the same day
+        ((2026, 10, 14, 12, 30), ((2026, 10, 14, 13, 30), (2026, 10, 14, 17, 30))),
+        # before the centre opens: that day (from 09:00, when the customer is reachable)
+        ((2026, 10, 14, 7, 0), ((2026, 10, 14, 9, 0), (2026, 10, 14, 17, 30))),
+        # after hours: the next working day
+        ((2026, 10, 14, 19, 0), ((2026, 10, 15, 9, 0), (2026, 10, 15, 17, 30))),
+        # Friday evening and Saturday: Monday
+        ((2026, 10, 16, 18, 0), ((2026, 10, 19, 9, 0), (2026, 10, 19, 17, 30))),
+        ((2026, 10, 17, 10, 0), ((2026, 10, 19, 9, 0), (2026, 10, 19, 17, 30))),
+        # the last working second still counts as that day
+        ((2026, 10, 14, 17, 29), ((2026, 10, 14, 17, 29), (2026, 10, 14, 17, 30))),
+    ])
+    def test_window_runs_to_the_end_of_the_working_day(
+            self, resolved: tuple[int, int, int, int, int],
+            window: tuple[tuple[int, int, int, int, int], tuple[int, int, int, int, int]]
+            ) -> None:
+        """From the resolution to the end of the centre's working day (joint hours)."""
+        plan = self._plan(_at(SHANGHAI, *resolved), "unsolved")
+        expected = [(_at(SHANGHAI, *window[0]), _at(SHANGHAI, *window[1]))]
+        assert expected == _windows(plan, "tell-solution")
+        assert [to_epoch(_at(SHANGHAI, *resolved))] == plan["trigger"].tolist()
+
+    def test_to_the_customer_by_the_tickets_agent(self) -> None:
+        """A call about the ticket, to its customer, by the ticket's agent (not the caller)."""
+        contact = self._plan(_at(SHANGHAI, 2026, 10, 14, 15), "unsolved").contacts()
+        assert [("tell-solution", "call", "ticket", "T-1", "C-1", "A-2")] == [
+            (c.rule_id, c.kind.value, c.subject.value, c.subject_id, c.customer_id,
+             c.assignee) for c in contact]
+
+    @pytest.mark.parametrize("resolved", [None, (2026, 10, 13, 11, 0), (2026, 10, 13, 10, 0)])
+    def test_only_when_resolved_after_the_call(
+            self, resolved: tuple[int, int, int, int, int] | None) -> None:
+        """Not resolved, resolved at the very moment of the call, or before it: nothing."""
+        moment = None if resolved is None else _at(SHANGHAI, *resolved)
+        assert 0 == len(self._plan(moment, "unsolved"))
+
+    @pytest.mark.parametrize("outcome", ["solved", "unreachable"])
+    def test_only_after_an_unsolved_call(self, outcome: str) -> None:
+        """A solved or unreachable call needs no news."""
+        assert 0 == len(self._plan(_at(SHANGHAI, 2026, 10, 14, 15), outcome))
+
+    def test_once_per_ticket(self) -> None:
+        """Two unsolved calls, one solution: one contact (a later solved call changes
+        nothing)."""
+        plan = self._plan(_at(SHANGHAI, 2026, 10, 14, 15), "unsolved", "unsolved", "solved")
+        assert 1 == len(plan)
+
+    def test_one_unsolved_call_before_the_resolution_is_enough(self) -> None:
+        """Resolved at 11:30: the 11:00 call counts, the 12:00 one (after it) does not."""
+        assert 1 == len(self._plan(_at(SHANGHAI, 2026, 10, 13, 11, 30), "unsolved",
+                                   "unsolved"))
+
+    def test_calls_about_other_things_or_unknown_tickets(self) -> None:
+        """A complaint callback with the ticket's id, or a call on an unknown ticket."""
+        resolved = _at(SHANGHAI, 2026, 10, 14, 15)
+        assert 0 == len(self._plan(resolved, "unsolved", subject="complaint"))
+        assert 0 == len(self._plan(resolved, "unsolved", ticket_id="T-99"))
+
+    def test_fitted_into_the_customers_hours(self) -> None:
+        """A Sakhalin customer (three hours ahead) is reachable until 17:00 Shanghai:
+        resolved at 17:10, the next joint interval is the next morning."""
+        plan = self._plan(_at(SHANGHAI, 2026, 10, 14, 17, 10), "unsolved", zone=SAKHALIN)
+        # Sakhalin 09:00-12:00 and 13:30-20:00 are 06:00-09:00 and 10:30-17:00 Shanghai
+        assert [(_at(SHANGHAI, 2026, 10, 15, 8, 30), _at(SHANGHAI, 2026, 10, 15, 9, 0))] == \
+            _windows(plan, "tell-solution")
+
+    def test_absent_agent_is_replaced(self) -> None:
+        """The ticket's agent away: the designated substitute tells the customer."""
+        resolved = _at(SHANGHAI, 2026, 10, 14, 15)
+        staff = StaffAvailability(absences={"A-2": [(resolved - DAY, resolved + DAY)]},
+                                  substitutes={"A-2": "A-3"})
+        plan = self._plan(resolved, "unsolved", staff=staff)
+        assert (["A-3"], ["A-2"]) == (plan["assignee"].tolist(),
+                                      plan["substitute_for"].tolist())
 
 
 class TestEventsAndMaintenance:
@@ -1287,12 +1404,15 @@ def worlds(draw: st.DrawFn) -> World:
                                customer=f"C-{draw(st.integers(1, 9))}",
                                agent=draw(st.sampled_from(["A-1", "A-2", "A-3"]))))
     callbacks = []
+    opened_of = {t.ticket_id: _utc(t.opened_at) for t in tickets}
     for n in range(draw(st.integers(0, 3))):
-        done = moment(base, 35)
+        subject_id = draw(st.sampled_from([t.ticket_id for t in tickets] + ["T-99"]))
+        # often soon after the ticket opened, so that it may be resolved after the call
+        done = moment(opened_of[subject_id], 4) if subject_id in opened_of \
+            and draw(st.booleans()) else moment(base, 35)
         callbacks.append(Callback(
             callback_id=f"CB-{n}", subject=draw(st.sampled_from(["ticket", "complaint"])),
-            subject_id=draw(st.sampled_from([t.ticket_id for t in tickets] + ["T-99"])),
-            due_from=done, due_by=done, done_at=done,
+            subject_id=subject_id, due_from=done, due_by=done, done_at=done,
             agent_id=draw(st.sampled_from(["A-1", "A-3", "K-1"])),
             outcome=draw(st.sampled_from(["solved", "unsolved", "unreachable"]))))
     events = [CustomerEvent(event_id=f"E-{n}", at=moment(base, 60), letter=draw(st.booleans()),
@@ -1345,6 +1465,31 @@ class TestPlanProperties:
         share = world.policy.followup.home_visit_share
         if share in (0.0, 1.0):
             assert len(world.customers) * share == len(chosen)
+
+    @FAST
+    @given(worlds(), st.data())
+    def test_tell_solution_equals_the_rule_table(self, world: World, data: st.DataObject
+                                                 ) -> None:
+        """Unsolved calls on tickets, some before and some after their resolution."""
+        for n, ticket in enumerate(world.tickets):
+            opened = _utc(ticket.opened_at)
+            done = opened + timedelta(seconds=data.draw(st.integers(0, 12 * 86_400)))
+            world.callbacks.append(Callback(
+                callback_id=f"U-{n}", subject="ticket", subject_id=ticket.ticket_id,
+                due_from=done, due_by=done, done_at=done, agent_id="A-1",
+                outcome=data.draw(st.sampled_from(["unsolved", "unsolved", "solved"]))))
+        plan = world.plan()
+        chosen = frozenset(str(c) for c in plan.by_rule("home-visit")["customer_id"])
+        expected = _expected_windows(
+            world.tickets, world.customers, now=world.now, policy=world.policy,
+            horizon_days=world.horizon_days, callbacks=world.callbacks, events=world.events,
+            maintenance=world.maintenance, home_visits=chosen)
+        assert expected == _actual_windows(plan)
+        told = plan.by_rule("tell-solution")
+        agents = {t.ticket_id: t.agent_id for t in world.tickets}
+        assert [agents[str(s)] for s in told["subject_id"]] == \
+            [str(a) if f is None else str(f) for a, f in zip(
+                told["assignee"], told["substitute_for"], strict=True)]
 
     @FAST
     @given(worlds())

@@ -18,6 +18,10 @@ rule id                           window
                                   ``second_call_window_days``
 ``report-unanswered``             an unsolved callback .. + ``unanswered_report_days``, to the
                                   caller's supervisor
+``tell-solution``                 the ticket resolved after an unsolved callback on it (the
+                                  solution is found at ``resolved_at``) .. the end of that
+                                  working day of the centre; resolved outside working time:
+                                  the end of the next working day (once per ticket)
 ``event-call``                    event − ``event_call_days_before`` .. event − 7 days; loyal
                                   customers first: 3 days earlier
 ``event-letter``                  event .. + ``event_letter_days_after`` (events with letters)
@@ -108,6 +112,8 @@ _RULES: Final = {  # rule id -> (kind, subject)
     "cadence-c": (FollowUpKind.CALL, CallbackSubject.CUSTOMER),
     "lost-customer": (FollowUpKind.CALL, CallbackSubject.CUSTOMER),
     "home-visit": (FollowUpKind.VISIT, CallbackSubject.CUSTOMER),
+    # appended: plans store rules as indices into RULE_IDS (archived plans included)
+    "tell-solution": (FollowUpKind.CALL, CallbackSubject.TICKET),
 }
 RULE_IDS: Final = tuple(_RULES)
 
@@ -490,7 +496,8 @@ def plan_followups(tickets: TicketTable, customers: CustomerTable, *, now: datet
         events: events to phone about (and write after).
         maintenance: maintenance due dates.
         staff: absences and designated substitutes.
-        callbacks: callbacks; an unsolved one triggers a report to the supervisor.
+        callbacks: callbacks; an unsolved one triggers a report to the supervisor and,
+            once its ticket is resolved, a call to tell the customer (``tell-solution``).
         agents: the roster (roles and supervisors) for role-based assignment.
         horizon_days: how far after ``now`` cadence contacts are planned.
 
@@ -547,7 +554,16 @@ def plan_followups(tickets: TicketTable, customers: CustomerTable, *, now: datet
              _balanced(clerks, customer_labels, _label_codes(customers, cust_of_ticket[delivered])))
 
     if callbacks is not None and len(callbacks):
-        _unanswered(rows, callbacks, tickets, cust_of_ticket, agents, follow.unanswered_report_days)
+        unsolved, ticket_rows = _unsolved(callbacks, tickets)
+        _unanswered(rows, callbacks, unsolved, ticket_rows, cust_of_ticket, agents,
+                    follow.unanswered_report_days)
+        told = _solution_found(callbacks["done_at"][unsolved], ticket_rows, resolved)
+        solved = resolved[told]
+        # from the solution to the end of the working day the centre next works in (the
+        # same day when found in or before its hours)
+        next_working = policy.calendar.add_working_time(solved, 1) - 1
+        rows.add("tell-solution", ticket_ids(told), cust_of_ticket[told], solved, solved,
+                 policy.calendar.end_of_working_day(next_working), agent_ids(told))
     _customer_rules(rows, customers, tickets, cust_of_ticket, clerks, at, horizon_days, policy)
     for event in events:
         _event(rows, event, customers, clerks, follow)
@@ -613,25 +629,42 @@ def _pick(labelled: tuple[NDArray[np.int64], list[str]],
     return labelled[0][mask], labelled[1]
 
 
-def _unanswered(rows: _Rows, callbacks: CallbackTable, tickets: TicketTable,
-                cust_of_ticket: NDArray[np.int64], agents: AgentTable | None,
-                days: int) -> None:
+def _unsolved(callbacks: CallbackTable, tickets: TicketTable
+              ) -> tuple[NDArray[np.bool_], NDArray[np.int64]]:
+    """Unsolved callbacks on tickets (a mask) and their tickets' rows (-1 = unknown)."""
     unsolved = (callbacks["outcome"] == list(CallbackOutcome).index(CallbackOutcome.UNSOLVED)) \
         & (callbacks["subject"] == list(CallbackSubject).index(CallbackSubject.TICKET))
-    if not unsolved.any():
-        return
-    done = callbacks["done_at"][unsolved]
     subject = callbacks.decode("subject_id")[unsolved]
     ticket_codes = tickets.codes_of("ticket_id", [str(s) for s in subject])
     code_to_row = np.full(len(tickets.labels("ticket_id")) + 1, -1, dtype=np.int64)
     code_to_row[tickets["ticket_id"]] = np.arange(len(tickets))
-    ticket_rows = code_to_row[np.where(ticket_codes >= 0, ticket_codes, -1)]
+    return unsolved, code_to_row[np.where(ticket_codes >= 0, ticket_codes, -1)]
+
+
+def _unanswered(rows: _Rows, callbacks: CallbackTable, unsolved: NDArray[np.bool_],
+                ticket_rows: NDArray[np.int64], cust_of_ticket: NDArray[np.int64],
+                agents: AgentTable | None, days: int) -> None:
+    if not unsolved.any():
+        return
+    done = callbacks["done_at"][unsolved]
+    subject = callbacks.decode("subject_id")[unsolved]
     padded = np.append(cust_of_ticket, -1)  # row -1 (unknown ticket) -> no customer
     customer = padded[ticket_rows]
     callers = callbacks.decode("agent_id")[unsolved]
     supervisors = _supervisors(agents)
     assignee = np.array([supervisors.get(str(c), c) for c in callers], dtype=object)
     rows.add("report-unanswered", subject, customer, done, done, done + days * _DAY, assignee)
+
+
+def _solution_found(done: NDArray[np.int64], ticket_rows: NDArray[np.int64],
+                    resolved: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Tickets resolved after an unsolved callback on them (a mask over tickets)."""
+    known = ticket_rows >= 0
+    rows, done = ticket_rows[known], done[known]
+    when = resolved[rows]
+    told = np.zeros(len(resolved), dtype=bool)
+    told[rows[(when != MISSING) & (when > done)]] = True
+    return told
 
 
 def _supervisors(agents: AgentTable | None) -> dict[str, str]:
