@@ -66,7 +66,7 @@ trainings.team_activities          2.50           4     160.0 %   ✓
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final, final
 
@@ -164,27 +164,6 @@ class TargetRow:
                 "attainment": self.attainment, "direction": self.direction.value,
                 "met": self.met, "unit": self.unit, "basis": self.basis}
 
-    def _to_data(self) -> dict[str, Any]:
-        record = self.to_record()
-        for field in ("target", "actual", "attainment"):
-            record[field] = _nan_to_none(record[field])
-        return record
-
-    @classmethod
-    def _from_data(cls, data: Mapping[str, Any]) -> TargetRow:
-        values = dict(data)
-        for field in ("target", "actual", "attainment"):
-            values[field] = _none_to_nan(values[field])
-        return cls(**values)
-
-
-def _nan_to_none(value: float) -> float | None:
-    return None if math.isnan(value) else value
-
-
-def _none_to_nan(value: float | None) -> float:
-    return math.nan if value is None else float(value)
-
 
 def _rows(value: Iterable[TargetRow]) -> tuple[TargetRow, ...]:
     rows = tuple(value)
@@ -261,17 +240,6 @@ class TeamReport:
             lines.append(str(self.validation))
         return "\n".join(lines)
 
-    def _to_data(self) -> dict[str, Any]:
-        return {"period": _period_data(self.period),
-                "rows": [row._to_data() for row in self.rows],
-                "validation": _report_data(self.validation)}
-
-    @classmethod
-    def _from_data(cls, data: Mapping[str, Any]) -> TeamReport:
-        return cls(period=_period_from(data["period"]),
-                   rows=tuple(TargetRow._from_data(row) for row in data["rows"]),
-                   validation=_report_from(data["validation"]))
-
 
 def _fmt(value: float, unit: str) -> str:
     if math.isnan(value):
@@ -285,31 +253,6 @@ def _fmt(value: float, unit: str) -> str:
 
 def _percent(value: float) -> str:
     return "–" if math.isnan(value) else f"{value * 100:.1f} %"
-
-
-def _period_data(period: Period) -> dict[str, Any]:
-    return {"kind": period.kind.value, "year": period.year, "index": period.index,
-            "tz": period.tz}
-
-
-def _period_from(data: Mapping[str, Any]) -> Period:
-    return Period(kind=data["kind"], year=data["year"], index=data["index"], tz=data["tz"])
-
-
-def _report_data(report: ValidationReport) -> dict[str, Any]:
-    # The issues of this module hold ids and kinds, which are strings: kept as they are.
-    return {"table": report.table, "rows_in": report.rows_in, "rows_valid": report.rows_valid,
-            "issues": [{"row": i.row, "key": i.key, "field": i.field, "value": i.value,
-                        "rule": i.rule, "code": i.code} for i in report.issues]}
-
-
-def _report_from(data: Mapping[str, Any]) -> ValidationReport:
-    return ValidationReport(table=data["table"], rows_in=data["rows_in"],
-                            rows_valid=data["rows_valid"],
-                            issues=tuple(ValidationIssue(**issue) for issue in data["issues"]))
-
-
-# --------------------------------------------------------------------------- team targets
 
 
 def _attainment(actual: float, target: float, direction: Direction) -> float:
@@ -708,27 +651,6 @@ class LoyaltyTable:
         return (f"<LoyaltyTable {self.period.label}: {len(self)} customers (loyal "
                 f"{counts[Loyalty.LOYAL]}, ordinary {counts[Loyalty.ORDINARY]}, lost "
                 f"{counts[Loyalty.LOST]}), {changed} changed{unknown}>")
-
-    def _to_data(self) -> dict[str, Any]:
-        names = [m.value for m in _LOYALTY]
-        return {"period": _period_data(self.period),
-                "rule": {"window_days": self.rule.window_days,
-                         "loyal_min_visits": self.rule.loyal_min_visits,
-                         "lost_max_visits": self.rule.lost_max_visits},
-                "customer_ids": list(self.customer_ids),
-                "visits": self.visits.tolist(),
-                "classes": [names[c] for c in self.classes.tolist()],
-                "previous": [names[c] if c >= 0 else None for c in self.previous.tolist()],
-                "report": _report_data(self.report)}
-
-    @classmethod
-    def _from_data(cls, data: Mapping[str, Any]) -> LoyaltyTable:
-        code = {m.value: i for i, m in enumerate(_LOYALTY)}
-        return cls(period=_period_from(data["period"]), rule=LoyaltyPolicy(**data["rule"]),
-                   customer_ids=tuple(data["customer_ids"]), visits=data["visits"],
-                   classes=[code[c] for c in data["classes"]],
-                   previous=[-1 if c is None else code[c] for c in data["previous"]],
-                   report=_report_from(data["report"]))
 
 
 def loyalty_classes(tickets: TicketTable, customers: CustomerTable, *, period: Period,
