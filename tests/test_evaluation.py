@@ -35,6 +35,7 @@ import math
 import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -715,14 +716,30 @@ class TestJson:
             (c.agent_id, c.kind) for c in again.consequences if c.kind is REVIEW]
 
     def test_not_an_evaluation(self) -> None:
-        # The document is the codec's encoding of {"format": ..., "evaluation": ...}.
-        other = '{"$t": "map", "str": true, "items": {"format": "other/1"}}'
+        # The document is {"format": ..., "evaluation": <the codec's encoding>}.
         with pytest.raises(EvaluationFormatError, match=exactly(
                 "not a servicekpi evaluation (format 'other/1', expected "
                 "'servicekpi.MonthlyEvaluation/1')")):
-            MonthlyEvaluation.from_json(other)
-        with pytest.raises(EvaluationFormatError, match="^not a servicekpi evaluation: "):
+            MonthlyEvaluation.from_json('{"format": "other/1"}')
+        with pytest.raises(EvaluationFormatError, match=exactly(
+                "not a servicekpi evaluation (format None, expected "
+                "'servicekpi.MonthlyEvaluation/1')")):
+            MonthlyEvaluation.from_json("[1, 2]")
+        with pytest.raises(EvaluationFormatError, match=exactly(
+                "not a servicekpi evaluation: the document holds a NoneType")):
             MonthlyEvaluation.from_json('{"format": "servicekpi.MonthlyEvaluation/1"}')
+        with pytest.raises(EvaluationFormatError, match="^not a servicekpi evaluation: "
+                                                        "unknown type 'Evil'"):
+            MonthlyEvaluation.from_json('{"format": "servicekpi.MonthlyEvaluation/1", '
+                                        '"evaluation": {"$t": "attrs", "type": "Evil", '
+                                        '"fields": {}}}')
+
+    def test_from_a_path_string(self, november: MonthlyEvaluation, tmp_path: Path) -> None:
+        target = tmp_path / "2025-11.json"
+        target.write_text(november.to_json(), encoding="utf-8")
+        assert november == MonthlyEvaluation.from_json(str(target))
+        with pytest.raises(EvaluationFormatError, match="^cannot read '.*missing.json'"):
+            MonthlyEvaluation.from_json(str(tmp_path / "missing.json"))
 
     def test_aware_now_keeps_its_zone(self, data: Dataset) -> None:
         # A report date in Europe/Berlin, where DST ended on 2025-10-26: a week before
@@ -733,10 +750,6 @@ class TestJson:
         restored = MonthlyEvaluation.from_json(ev.to_json()).now
         assert timedelta(hours=2) == (restored - timedelta(days=7)).utcoffset()
 
-    @pytest.mark.xfail(strict=True, reason=(
-        "BUG: the default report date (period.end) is in a dateutil zone, which the codec "
-        "writes without its IANA name (_codec.py:90 reads tzinfo.key): restored as a fixed "
-        "offset, against docs/evaluation.md 'datetimes keep their zone'"))
     def test_default_now_keeps_its_zone(self, data: Dataset) -> None:
         berlin = Period.parse("2025-10", tz="Europe/Berlin")
         ev = evaluate(data, period=berlin, policy=POLICY)  # now = 2025-11-01 00:00 CET
@@ -843,13 +856,13 @@ class TestErrors:
         assert NOVEMBER.start == ev.now
 
     def test_period_not_a_period(self, data: Dataset) -> None:
-        with pytest.raises(InvalidRecordError,
+        with pytest.raises(TypeError,
                            match=exactly("'period' must be a Period (got '2025-11')")):
             evaluate(data, period="2025-11", policy=POLICY)  # type: ignore[arg-type]
 
     def test_history_of_something_else(self, data: Dataset) -> None:
         with pytest.raises(TypeError, match=exactly(
-                "'history' must hold MonthlyEvaluation or Scorecard objects (got 42)")):
+                "'history' must hold MonthlyEvaluation or Scorecard objects (got a int)")):
             evaluate(data, period=NOVEMBER, policy=POLICY,
                      history=[42])  # type: ignore[list-item]
 

@@ -328,6 +328,40 @@ class TestSections:
             EscalationPolicy(severe_sources=cast(Any, {"petition"}))
 
 
+class TestScoringSection:
+    """Role mixes are checked when they weigh the KPIs (mix = "role")."""
+
+    WITHOUT_REPAIR = {k: v for k, v in DEFAULT.weights.items() if k != "repair"}
+
+    def test_role_mix_must_exist_when_scoring_by_role(self) -> None:
+        with pytest.raises(PolicyError, match=exactly(
+                "scoring.role_mixes.field_engineer: unknown weight mix 'repair'. Known: "
+                "complaint_handling, consultation, default, technical_support")):
+            DEFAULT.replace(weights=self.WITHOUT_REPAIR, scoring=ScoringPolicy(mix="role"))
+
+    def test_ticket_mix_tolerates_a_missing_role_mix(self) -> None:
+        policy = DEFAULT.replace(weights=self.WITHOUT_REPAIR)
+        assert ("tickets", "repair") == (policy.scoring.mix,
+                                         policy.scoring.mix_of(Role.FIELD_ENGINEER))
+
+    @pytest.mark.parametrize(("changes", "message"), [
+        ({"components": {"kpis": 0.5, "appraisal": 0.4}},
+         "scoring.components: weights must sum to 1 (got 0.9)"),
+        ({"components": {"kpis": 0.5, "apraisal": 0.5}},
+         "scoring.components: unknown score component 'apraisal'. Did you mean "
+         "'appraisal'?"),
+        ({"key_indicator_ceiling": 1.0},
+         "'key_indicator_ceiling' must be in (0, 1): the total stays strictly below the "
+         "standard score (got 1.0)"),
+        ({"ranking": "region"},
+         "'ranking' must be in ('team', 'station', 'all') (got 'region')"),
+        ({"mix": "type"}, "'mix' must be in ('tickets', 'role') (got 'type')"),
+    ])
+    def test_rejects(self, changes: dict[str, Any], message: str) -> None:
+        with pytest.raises(PolicyError, match=exactly(message)):
+            ScoringPolicy(**changes)
+
+
 class TestFromToml:
     """from_toml reads text or a file and overrides the defaults."""
 
@@ -645,10 +679,7 @@ class TestRoundTrip:
     @pytest.mark.parametrize("changes", [
         pytest.param({"kpis": {k: v for k, v in DEFAULT.kpis.items() if k != "complaint_rate"}},
                      id="kpi-removed"),
-        pytest.param({"weights": {k: v for k, v in DEFAULT.weights.items() if k != "repair"},
-                      "scoring": ScoringPolicy(role_mixes={
-                          role: "default" if mix == "repair" else mix
-                          for role, mix in DEFAULT.scoring.role_mixes.items()})},
+        pytest.param({"weights": {k: v for k, v in DEFAULT.weights.items() if k != "repair"}},
                      id="mix-removed"),
         pytest.param({"team": TeamTargets(trainings_per_year={})}, id="trainings-emptied"),
     ])

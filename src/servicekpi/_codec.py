@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 import numpy as np
+from dateutil import tz as dateutil_tz
 
 __all__ = ("Codec",)
 
@@ -46,13 +47,20 @@ class Codec:
 
     def dumps(self, obj: Any, *, indent: int | None = None) -> str:
         """*obj* as JSON text (strict JSON: no NaN literals)."""
-        data = self._encode(obj, {})
-        return json.dumps(data, ensure_ascii=False, allow_nan=False, indent=indent,
-                          sort_keys=False)
+        return json.dumps(self.to_document(obj), ensure_ascii=False, allow_nan=False,
+                          indent=indent, sort_keys=False)
 
     def loads(self, text: str) -> Any:
         """The object :meth:`dumps` wrote."""
-        return self._decode(json.loads(text), {})
+        return self.from_document(json.loads(text))
+
+    def to_document(self, obj: Any) -> Any:
+        """*obj* as plain JSON data, custom objects met twice written once."""
+        return self._encode(obj, {})
+
+    def from_document(self, data: Any) -> Any:
+        """The object :meth:`to_document` turned into *data*."""
+        return self._decode(data, {})
 
     # -- encoding
 
@@ -87,8 +95,9 @@ class Codec:
         if isinstance(value, datetime):
             if value.utcoffset() is None:
                 raise TypeError(f"cannot encode a naive datetime ({value!r})")
-            key = getattr(value.tzinfo, "key", None)
-            return {_TAG: "datetime", "value": value.isoformat(), "zone": key}
+            zone, library = _zone_name(value.tzinfo)
+            return {_TAG: "datetime", "value": value.isoformat(), "zone": zone,
+                    "tzlib": library}
         if isinstance(value, date):
             return {_TAG: "date", "value": value.isoformat()}
         if isinstance(value, Decimal):
@@ -158,7 +167,14 @@ class Codec:
         if tag == "datetime":
             moment = datetime.fromisoformat(data["value"])
             zone = data["zone"]
-            return moment.astimezone(ZoneInfo(zone)) if zone else moment
+            if not zone:
+                return moment
+            if data.get("tzlib") == "dateutil":
+                found = dateutil_tz.gettz(zone)
+                if found is None:
+                    raise ValueError(f"unknown time zone {zone!r} in the document")
+                return moment.astimezone(found)
+            return moment.astimezone(ZoneInfo(zone))
         if tag == "date":
             return date.fromisoformat(data["value"])
         if tag == "decimal":
@@ -204,6 +220,17 @@ class Codec:
             return self._types[name]
         except KeyError:
             raise ValueError(f"unknown type {name!r} in the document") from None
+
+
+def _zone_name(zone: Any) -> tuple[str | None, str | None]:
+    """The IANA name of a zone (zoneinfo's key, dateutil's file name) and its library."""
+    key = getattr(zone, "key", None)
+    if isinstance(key, str):
+        return key, "zoneinfo"
+    filename = getattr(zone, "_filename", None)  # dateutil.tz.tzfile
+    if isinstance(filename, str) and filename:
+        return filename.rsplit("zoneinfo/", 1)[-1].lstrip("/"), "dateutil"
+    return None, None  # a fixed offset: the ISO text keeps it
 
 
 def _narrowest(values: np.ndarray[Any, Any]) -> np.dtype[Any]:

@@ -18,6 +18,7 @@ reassignment rule (last place three months in a row) reads it.
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Iterable
 from datetime import datetime
 from os import PathLike
@@ -115,29 +116,46 @@ class MonthlyEvaluation:
         return tuple(c for c in self.consequences if c.agent_id == agent_id)
 
     def to_json(self, *, indent: int | None = None) -> str:
-        """The whole evaluation as JSON text that :meth:`from_json` reads back equal."""
-        return _CODEC.dumps({"format": _FORMAT, "evaluation": self}, indent=indent)
+        """The whole evaluation as JSON text that :meth:`from_json` reads back equal.
+
+        The document is an object ``{"format": "servicekpi.MonthlyEvaluation/1",
+        "evaluation": …}``; large numeric columns are base64 of their bytes.
+        """
+        document = {"format": _FORMAT, "evaluation": _CODEC.to_document(self)}
+        return json.dumps(document, ensure_ascii=False, allow_nan=False, indent=indent)
 
     @classmethod
     def from_json(cls, source: str | PathLike[str]) -> MonthlyEvaluation:
-        """An evaluation from :meth:`to_json` text, or a path to a file holding it.
+        """An evaluation from :meth:`to_json` text, or from a file: a path, or a string
+        ending in ``.json`` that is not JSON text itself.
 
         Raises:
-            EvaluationFormatError: the text is not such an evaluation.
+            EvaluationFormatError: the text is not such an evaluation, or the file
+                cannot be read.
         """
-        text = Path(source).read_text(encoding="utf-8") if isinstance(source, PathLike) \
-            else source
+        if isinstance(source, PathLike) or (
+                isinstance(source, str) and source.rstrip().endswith(".json")
+                and not source.lstrip().startswith(("{", "["))):
+            try:
+                source = Path(source).read_text(encoding="utf-8")
+            except OSError as error:
+                raise EvaluationFormatError(f"cannot read {str(source)!r}: "
+                                            f"{error.strerror}") from error
         try:
-            document = _CODEC.loads(text)
-        except (ValueError, TypeError, KeyError) as error:
+            document = json.loads(source)
+        except ValueError as error:
             raise EvaluationFormatError(f"not a servicekpi evaluation: {error}") from error
-        if not isinstance(document, dict) or document.get("format") != _FORMAT:
-            found = document.get("format") if isinstance(document, dict) else None
+        found = document.get("format") if isinstance(document, dict) else None
+        if found != _FORMAT:
             raise EvaluationFormatError(f"not a servicekpi evaluation (format {found!r}, "
                                         f"expected {_FORMAT!r})")
-        evaluation = document["evaluation"]
+        try:
+            evaluation = _CODEC.from_document(document.get("evaluation"))
+        except (ValueError, TypeError, KeyError) as error:
+            raise EvaluationFormatError(f"not a servicekpi evaluation: {error}") from error
         if not isinstance(evaluation, MonthlyEvaluation):
-            raise EvaluationFormatError("not a servicekpi evaluation")
+            raise EvaluationFormatError("not a servicekpi evaluation: the document holds "
+                                        f"a {type(evaluation).__name__}")
         return evaluation
 
     def __eq__(self, other: object) -> bool:
@@ -168,8 +186,10 @@ def evaluate(dataset: Dataset, *, period: Period, policy: Policy | None = None,
         now: the report date, aware; default: the end of *period*.
 
     Raises:
+        TypeError: *period* not a Period, *now* not a datetime, *history* holding
+            something else.
         NaiveDatetimeError: *now* without a time zone.
-        InvalidRecordError: *period* is not a Period, or *now* is before its start.
+        InvalidRecordError: *now* before the period starts.
         SchemaError: an empty roster.
 
     >>> from servicekpi import synth
@@ -181,11 +201,13 @@ def evaluate(dataset: Dataset, *, period: Period, policy: Policy | None = None,
     True
     """
     if not isinstance(period, Period):
-        raise InvalidRecordError(f"'period' must be a Period (got {period!r})")
+        raise TypeError(f"'period' must be a Period (got {period!r})")
     policy = Policy.default() if policy is None else policy
     if now is None:
         now = period.end
-    elif not isinstance(now, datetime) or now.utcoffset() is None:
+    elif not isinstance(now, datetime):
+        raise TypeError(f"'now' must be a timezone-aware datetime (got {now!r})")
+    elif now.utcoffset() is None:
         raise NaiveDatetimeError(f"'now' must be a timezone-aware datetime (got {now!r})")
     if now < period.start:
         raise InvalidRecordError(f"'now' ({now.isoformat()}) is before the period "
@@ -195,7 +217,7 @@ def evaluate(dataset: Dataset, *, period: Period, policy: Policy | None = None,
     for card in cards:
         if not isinstance(card, Scorecard):
             raise TypeError(f"'history' must hold MonthlyEvaluation or Scorecard objects "
-                            f"(got {card!r:.60})")
+                            f"(got a {type(card).__name__})")
 
     panel, team_panel = (kpi_panel(dataset.tickets, period=period, by=by, policy=policy,
                                    callbacks=dataset.callbacks,

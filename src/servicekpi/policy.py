@@ -591,7 +591,9 @@ class Policy:
         if missing:
             raise PolicyError(f"tracks: no appraisal track for roles {missing!r}")
         for role, mix in self.scoring.role_mixes.items():
-            if mix not in self.weights:
+            # Role mixes are the KPI weights with mix = "role"; with "tickets" they only
+            # serve agents without tickets, and a missing mix falls back to "default".
+            if self.scoring.mix == "role" and mix not in self.weights:
                 hint = UnknownKeyError.for_key("weight mix", mix, list(self.weights))
                 raise PolicyError(f"scoring.role_mixes.{role.value}: {hint}")
 

@@ -7,9 +7,10 @@ of the :class:`~servicekpi.scoring.Scorecard`:
   ``last_deduction`` (100) deducted from commission;
 * the bottom ``improvement_plan_bottom`` (two) ranks owe an improvement plan (整改方案)
   due ``improvement_plan_days`` (7) calendar days after the report date;
-* last place ``reassignment_after_last_months`` (3) months in a row in a row of
-  consecutive periods — this one and the ones before it in the history — calls for a
-  reassignment review (考虑调岗). A period missing from the history breaks the run.
+* last place ``reassignment_after_last_months`` (3) periods in a row of consecutive
+  periods — this one and the ones before it in the history — calls for a
+  reassignment review (考虑调岗). A period missing from the history breaks the run;
+  periods match by months, whatever the time zone they were written in.
 
 A group with a single ranked agent has no first and no last: nobody in it is rewarded,
 charged or asked for a plan. The first-ranked agent is never asked for an improvement
@@ -94,7 +95,7 @@ def consequences(scorecard: Scorecard, *, report_date: datetime,
         raise NaiveDatetimeError(f"'report_date' must be a timezone-aware datetime "
                                  f"(got {report_date!r})")
     rules = (Policy.default() if policy is None else policy).consequences
-    past = {card.period: card.last_of_group() for card in history}
+    past = {_span(card.period): card.last_of_group() for card in history}
     due = report_date + timedelta(days=rules.improvement_plan_days)
     out: list[Consequence] = []
     for group, agents in _by_group(scorecard).items():
@@ -138,10 +139,17 @@ def _by_group(card: Scorecard) -> dict[str, list[str]]:
             for group, members in sorted(groups.items())}
 
 
-def _last_run(agent: str, period: Period, past: Mapping[Period, Mapping[str, str]]) -> int:
+def _span(period: Period) -> tuple[str, int, int]:
+    # Periods are matched by kind, year and index: a history written in another zone
+    # still continues the run.
+    return (period.kind.value, period.year, period.index)
+
+
+def _last_run(agent: str, period: Period,
+              past: Mapping[tuple[str, int, int], Mapping[str, str]]) -> int:
     """Periods in a row, ending with this one, in which *agent* was last of its group."""
     run, before = 1, period.previous()
-    while before in past and agent in past[before].values():
+    while _span(before) in past and agent in past[_span(before)].values():
         run += 1
         before = before.previous()
     return run

@@ -32,8 +32,8 @@ other parts' shares renormalised. The grade is the policy band of the composite;
 rank is within the ranking group (``policy.scoring.ranking``: team, station or all).
 
 **Tie rule.** Agents are ordered by composite score, then KPI score (both compared to 9
-decimals, so that float sums in another row order cannot decide), then tickets handled
-(more first), then agent id (ascending): ranks are 1..n with no two agents sharing one,
+decimals, so that float sums in another row order cannot decide), then tickets opened
+in the period (more first), then agent id (ascending): ranks are 1..n with no two agents sharing one,
 and the same data always gives the same ranking.
 
 .. versionadded:: 0.1
@@ -345,11 +345,12 @@ def score_agents(dataset: Dataset, *, period: Period, policy: Policy | None = No
     share_sum = (present * shares).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         effective = np.where(present, shares, 0.0) / share_sum[:, None]
-        composite = np.where(share_sum > 0,
-                             (np.where(present, parts, 0.0) * effective).sum(axis=1), np.nan)
+        composite = np.where(share_sum > 0, np.clip(
+            (np.where(present, parts, 0.0) * effective).sum(axis=1), 0.0, 100.0), np.nan)
     status = ["ranked"] * n
+    raters_count = policy.scoring.components.get("raters", 0.0) > 0
     for i in range(n):
-        if rater_failed[i]:
+        if rater_failed[i] and raters_count:
             composite[i] = np.nan
             status[i] = rater_failed[i]
         elif share_sum[i] == 0:
@@ -440,8 +441,11 @@ def _kpi_part(panel: KpiPanel, agent_ids: Sequence[str], roles: Sequence[Role | 
         values[have, j] = panel[name][rows[have]]
         denominators[have, j] = panel.denominator(name)[rows[have]]
 
-    role_rows = np.array([mixes.index(policy.scoring.mix_of(role)) if role is not None
-                          else mixes.index("default") for role in roles], dtype=np.int64)
+    def mix_row(role: Role | None) -> int:
+        mix = "default" if role is None else policy.scoring.mix_of(role)
+        return mixes.index(mix if mix in policy.weights else "default")
+
+    role_rows = np.array([mix_row(role) for role in roles], dtype=np.int64)
     by_role = matrix[role_rows]
     if policy.scoring.mix == "tickets":
         type_rows = np.array([mixes.index(t.value) if t.value in policy.weights
@@ -464,7 +468,8 @@ def _kpi_part(panel: KpiPanel, agent_ids: Sequence[str], roles: Sequence[Role | 
     with np.errstate(invalid="ignore", divide="ignore"):
         weights = np.where(usable, weights0, 0.0) / weight_sum[:, None]
     contribution = np.where(usable, weights * points * 100.0, 0.0)
-    score = np.where(weight_sum > 0, contribution.sum(axis=1), np.nan)
+    # Renormalised weights sum to 1 only up to rounding: keep the score inside [0, 100].
+    score = np.where(weight_sum > 0, np.clip(contribution.sum(axis=1), 0.0, 100.0), np.nan)
 
     lines: list[list[ScoreLine]] = []
     for i in range(n):
@@ -502,6 +507,11 @@ def _appraisal_part(appraisals: Sequence[Appraisal], period: Period,
     lines: dict[int, tuple[ScoreLine, ...]] = {}
     for row, appraisal in enumerate(appraisals):
         if appraisal.period != period:
+            if _same_span(appraisal.period, period):
+                issues.append(ValidationIssue(
+                    row=row, key=appraisal.agent_id, field="period",
+                    value=str(appraisal.period), code="other_zone",
+                    rule=f"the period scored, {period} (same months, another time zone)"))
             continue
         i = position.get(appraisal.agent_id, -1)
         problem = None
@@ -523,9 +533,13 @@ def _appraisal_part(appraisals: Sequence[Appraisal], period: Period,
         value, mine = (_agreement(appraisal, policy)
                        if appraisal.track is AppraisalTrack.PERFORMANCE_AGREEMENT
                        else _key_indicators(appraisal, policy))
-        score[i] = value
+        score[i] = value if math.isnan(value) else min(100.0, max(0.0, value))
         lines[i] = tuple(mine)
     return score, lines
+
+
+def _same_span(a: Period, b: Period) -> bool:
+    return (a.kind, a.year, a.index) == (b.kind, b.year, b.index)
 
 
 def _weighted(appraisal: Appraisal, scale: float, component: str, kind: str
@@ -693,7 +707,7 @@ def _rater_part(dataset: Dataset, period: Period, position: Mapping[str, int],
                     adjustment="the score is unavailable" if policy.raters.missing == "fail"
                     else "its weight is spread over the roles that rated"))
         if weight_sum > 0 and not failed[i]:
-            score[i] = math.fsum(line.points for line in mine)
+            score[i] = min(100.0, math.fsum(line.points for line in mine))
         lines[i] = tuple(mine)
     return score, lines, failed
 
