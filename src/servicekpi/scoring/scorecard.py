@@ -134,17 +134,25 @@ class Explanation:
                 continue
             rows.append(f"  {component}:")
             for line in lines:
-                bits = [f"    {line.item:<34} value {_fmt(line.value):>10}"]
+                # Durations read better in hours than in seconds.
+                show = _hours if "_seconds" in line.item else _fmt
+                bits = [f"    {line.item:<34} value {show(line.value):>10}"]
                 if line.denominator is not None:
                     bits.append(f"over {_fmt(line.denominator)}")
                 if line.target is not None:
-                    bits.append(f"target {_fmt(line.target)} floor {_fmt(line.floor)}")
+                    bits.append(f"target {show(line.target)} floor {show(line.floor)}")
                 bits.append(f"weight {line.weight:.3f} -> {line.points:+.2f}")
                 rows.append(" ".join(bits))
                 rows.append(f"      {line.rule}")
                 if line.adjustment:
                     rows.append(f"      ! {line.adjustment}")
         return "\n".join(rows)
+
+
+def _hours(value: float | None) -> str:
+    if value is None or math.isnan(value):
+        return _fmt(value)
+    return f"{value / 3600:.2f} h"
 
 
 def _fmt(value: float | None) -> str:
