@@ -23,6 +23,7 @@ from servicekpi.domain import Agent, Callback, Customer, Ticket
 from servicekpi.exceptions import NaiveDatetimeError, UnknownKeyError
 from servicekpi.kernel import MISSING
 from servicekpi.policy import Cadence, FollowUpPolicy, Policy
+from servicekpi.rules import followup
 from servicekpi.rules.followup import (
     RULE_IDS,
     CustomerEvent,
@@ -1828,3 +1829,54 @@ class TestReconcileProperties:
             as_of = base + days * DAY
             assert _reference_status(plan, table, as_of) == \
                 reconcile(plan, table, as_of=as_of).status
+
+
+# --------------------------------------------------------------------------- plan order
+
+
+@st.composite
+def plan_columns(draw: st.DrawFn) -> dict[str, NDArray[Any]]:
+    """Unsorted plan columns with many ties; sometimes keys too wide for one int64."""
+    n = draw(st.integers(0, 60))
+    span = draw(st.sampled_from([1, 5, 3_600, 2**40, 2**60]))
+    codes = draw(st.sampled_from([3, 1_000, 2**31 - 1]))
+    ints = st.integers
+
+    def column(low: int, high: int, dtype: Any) -> NDArray[Any]:
+        return np.array(draw(st.lists(ints(low, high), min_size=n, max_size=n)), dtype=dtype)
+
+    earliest = BASE + column(0, span - 1, np.int64)
+    return {"rule": column(0, len(RULE_IDS) - 1, np.int8),
+            "subject_id": column(-1, codes, np.int32), "customer_id": column(-1, codes, np.int32),
+            "trigger": earliest - column(0, 5, np.int64), "earliest": earliest,
+            "latest": earliest + column(1, 9, np.int64), "assignee": column(-1, 3, np.int32),
+            "substitute_for": column(-1, 0, np.int32)}
+
+
+class TestPlanOrder:
+    """The plan's rows: by window start, rule, subject and customer code, then input row."""
+
+    @settings(max_examples=200, deadline=None, derandomize=True, database=None)
+    @given(plan_columns())
+    def test_equals_lexsort(self, columns: dict[str, NDArray[Any]]) -> None:
+        """Every column in the order of a lexsort (missing codes sort as 0)."""
+        order = np.lexsort((np.maximum(columns["customer_id"], 0),
+                            np.maximum(columns["subject_id"], 0), columns["rule"],
+                            columns["earliest"]))
+        labels = {name: () for name in ("subject_id", "customer_id", "assignee",
+                                         "substitute_for")}
+        plan = FollowUpPlan(columns, labels, now=BASE, tz=SHANGHAI)
+        for name, values in columns.items():
+            actual = plan[name] if name not in plan._LABELLED else plan._codes(name)[0]
+            assert (values.dtype, values[order].tolist()) == (actual.dtype, actual.tolist())
+
+    @FAST
+    @given(worlds())
+    def test_two_threads_plan_the_same(self, world: World) -> None:
+        """Long plans fit and gather on two threads: the same plan, row for row."""
+        one = world.plan()
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(followup, "_PARALLEL_ROWS", 2)
+            two = world.plan()
+        for name in one.columns:
+            assert one[name].tolist() == two[name].tolist()

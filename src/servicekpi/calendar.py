@@ -1405,18 +1405,22 @@ def fit_windows(earliest: Int64Array, latest: Int64Array,
     if bounds is None:  # pragma: no cover - non-empty inputs always have a span
         return earliest.copy(), latest.copy()
     first_year, last_year = bounds
+    low, high = int(earliest.min()), int(earliest.max())
     while True:
         starts, ends = joint_intervals(calendars, first_year, last_year)
-        index = np.searchsorted(ends, earliest, side="right")
-        if starts.size and bool((index < starts.size).all()):
+        if starts.size and int(ends[-1]) > high:  # every row has a joint interval ahead
             break
         if last_year >= _YEAR_MAX:
             raise CalendarError("no joint working time of the calendars before 2101")
         last_year = min(_YEAR_MAX, last_year + 1)
-    start = np.maximum(earliest, starts[index])
-    last = np.searchsorted(starts, latest, side="left") - 1
-    end = np.minimum(latest, ends[np.maximum(last, 0)])
-    fits = (last >= index) & (end > start)
-    start = np.where(fits, start, starts[index])
-    end = np.where(fits, end, ends[index])
-    return start, end
+    # searchsorted by bucket arithmetic: the first interval ending after earliest, the
+    # last one starting before latest
+    index = _Buckets(ends, low, high, right=True).search(earliest)
+    last = _Buckets(starts, int(latest.min()), int(latest.max()), right=False).search(latest)
+    last -= 1
+    next_start = starts[index]
+    start = np.maximum(earliest, next_start)
+    end = np.minimum(latest, ends[last])  # last = -1 reads the final interval: unused then
+    fits = last >= index
+    fits &= end > start
+    return np.where(fits, start, next_start), np.where(fits, end, ends[index])

@@ -58,6 +58,7 @@ import enum
 import functools
 import zlib
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any, Final, final
 
@@ -81,6 +82,7 @@ _DAY: Final = 86_400
 _LOYAL_FIRST_DAYS: Final = 3
 _LOST_DAYS: Final = 7
 _HOME_DAYS: Final = 30
+_PARALLEL_ROWS: Final = 1 << 20  # plans this long fit and gather on two threads
 _FREQ: Final = {"daily": rrule.DAILY, "weekly": rrule.WEEKLY, "monthly": rrule.MONTHLY,
                 "yearly": rrule.YEARLY}
 
@@ -205,14 +207,18 @@ class FollowUpPlan:
         if presorted:
             self._columns = dict(columns)
         else:
-            # Ties in the window start are broken by rule, subject and customer, packed
-            # into one integer key (codes stay far below 2**29).
-            secondary = (columns["rule"].astype(np.int64) << 58) \
-                | (np.maximum(columns["subject_id"], 0) << 29) \
-                | np.maximum(columns["customer_id"], 0)
-            order = np.lexsort((secondary, columns["earliest"]))
-            self._columns = {name: np.asarray(values)[order]
-                             for name, values in columns.items()}
+            order, done = _plan_order(columns)
+            rest = [name for name in columns if name not in done]
+
+            def gather(name: str) -> NDArray[Any]:
+                return _gather(columns[name], order)
+
+            if len(order) >= _PARALLEL_ROWS:  # numpy's take releases the GIL
+                with ThreadPoolExecutor(max_workers=2) as pool:
+                    done.update(zip(rest, pool.map(gather, rest), strict=True))
+            else:
+                done.update((name, gather(name)) for name in rest)
+            self._columns = {name: done[name] for name in columns}
         for array in self._columns.values():
             array.flags.writeable = False
         self._labels = dict(labels)
@@ -293,6 +299,72 @@ class FollowUpPlan:
 
     def __repr__(self) -> str:
         return f"<FollowUpPlan: {len(self)} contacts, {len(self.overdue())} overdue>"
+
+
+def _gather(values: NDArray[Any], order: NDArray[np.intp]) -> NDArray[Any]:
+    """``values[order]``; a constant column (``substitute_for`` without absences) is
+    refilled instead of gathered."""
+    values = np.asarray(values)
+    if values.size and values.dtype.kind in "iu" and values.min() == values.max():
+        return np.full(len(order), values[0], dtype=values.dtype)
+    return values[order]
+
+
+def _plan_order(columns: Mapping[str, NDArray[Any]]
+                ) -> tuple[NDArray[np.intp], dict[str, NDArray[Any]]]:
+    """Rows by window start, then rule, subject and customer code (missing as 0), then
+    row: the order and the columns the last pass already sorted.
+
+    numpy sorts plain int64 values far faster than it argsorts them, so the sort is a
+    least-significant-first radix over the four keys: each pass packs whole keys and the
+    row's position in the previous order (its tie-break) into one int64, sorts it and
+    reads the positions back from the low bits. Keys too wide for that: ``lexsort``.
+    """
+    earliest = np.asarray(columns["earliest"], dtype=np.int64)
+    n = len(earliest)
+    if n < 2:
+        return np.arange(n), {}
+    low = int(earliest.min())
+    # (name, values, lowest value) from the least significant key; codes -1 count as 0
+    keys = [("customer_id", columns["customer_id"], 0), ("subject_id", columns["subject_id"], 0),
+            ("rule", columns["rule"], 0), ("earliest", earliest, low)]
+    widths = [max(int(values.max()) - lowest, 0).bit_length() for _, values, lowest in keys]
+    row_bits = (n - 1).bit_length()
+    room = 63 - row_bits
+    if max(widths) > room:
+        return np.lexsort([np.maximum(values, lowest) for _, values, lowest in keys]), {}
+    passes: list[list[int]] = [[]]
+    for i, width in enumerate(widths):
+        if sum(widths[j] for j in passes[-1]) + width > room:
+            passes.append([])
+        passes[-1].append(i)
+    rows = np.arange(n, dtype=np.int64)
+    order, packed = rows, rows
+    part = np.empty(n, dtype=np.int64)
+    for number, fields in enumerate(passes):
+        packed = rows.copy()
+        shift = row_bits
+        for i in fields:
+            _, values, lowest = keys[i]
+            np.maximum(values[order] if number else values, lowest, out=part, dtype=np.int64)
+            if lowest:
+                part -= lowest
+            part <<= shift
+            packed |= part
+            shift += widths[i]
+        packed.sort()
+        position = np.bitwise_and(packed, (1 << row_bits) - 1, out=part)
+        order = order[position] if number else position.copy()
+    # the last pass holds the most significant keys: read them back, sorted, for free
+    done: dict[str, NDArray[Any]] = {}
+    shift = row_bits
+    for i in passes[-1]:
+        name, values, lowest = keys[i]
+        if name in ("earliest", "rule"):
+            found = (packed >> shift) & ((1 << widths[i]) - 1)
+            done[name] = found + lowest if lowest else found.astype(values.dtype)
+        shift += widths[i]
+    return order, done
 
 
 def _optional(value: Any) -> str | None:
@@ -432,13 +504,16 @@ class _Vocab:
         return offset
 
     def codes(self, values: NDArray[Any] | tuple[NDArray[np.integer[Any]], Sequence[Any]]
-              ) -> NDArray[np.int64]:
+              ) -> NDArray[np.int32]:
         """Codes of an object array, or of ``(codes, labels)`` (as a block)."""
         if isinstance(values, tuple):
             raw, labels = values
-            raw = np.asarray(raw, dtype=np.int64)
-            return np.where(raw < 0, -1, raw + self.block(labels))
-        return np.fromiter((self.code(v) for v in values), dtype=np.int64, count=len(values))
+            offset = self.block(labels)
+            codes = np.asarray(raw).astype(np.int32)  # vocabularies stay far below 2**31
+            if offset and codes.size:
+                codes[codes >= 0] += offset
+            return codes
+        return np.fromiter((self.code(v) for v in values), dtype=np.int32, count=len(values))
 
     def codes_of(self, label: Any) -> list[int]:
         """Every code whose label is *label*."""
@@ -462,20 +537,23 @@ class _Rows:
         n = len(trigger)
         if n == 0:
             return
+        # no copies here: columns() concatenates the chunks into new arrays
         self.chunks.append({"rule": np.full(n, RULE_IDS.index(rule), dtype=np.int8),
                             "subject_id": self.subjects.codes(subject_id),
-                            "customer": np.asarray(customer, dtype=np.int64),
-                            "trigger": trigger.astype(np.int64),
-                            "earliest": earliest.astype(np.int64),
-                            "latest": latest.astype(np.int64),
+                            "customer": np.asarray(customer, dtype=np.int32),
+                            "trigger": np.asarray(trigger, dtype=np.int64),
+                            "earliest": np.asarray(earliest, dtype=np.int64),
+                            "latest": np.asarray(latest, dtype=np.int64),
                             "assignee": self.agents.codes(assignee)})
 
     def columns(self) -> dict[str, NDArray[Any]]:
-        names = ("rule", "subject_id", "customer", "trigger", "earliest", "latest", "assignee")
+        """The chunks concatenated: label codes (and customer rows) as int32."""
+        dtypes = {"rule": np.int8, "subject_id": np.int32, "customer": np.int32,
+                  "trigger": np.int64, "earliest": np.int64, "latest": np.int64,
+                  "assignee": np.int32}
         if not self.chunks:
-            return {"rule": np.zeros(0, dtype=np.int8),
-                    **{n: np.zeros(0, dtype=np.int64) for n in names[1:]}}
-        return {n: np.concatenate([c[n] for c in self.chunks]) for n in names}
+            return {n: np.zeros(0, dtype=dtype) for n, dtype in dtypes.items()}
+        return {n: np.concatenate([c[n] for c in self.chunks]) for n in dtypes}
 
 
 def plan_followups(tickets: TicketTable, customers: CustomerTable, *, now: datetime,
@@ -576,7 +654,7 @@ def plan_followups(tickets: TicketTable, customers: CustomerTable, *, now: datet
     start, end = _fit(columns["earliest"], columns["latest"], zones, customers, policy)
     columns["earliest"], columns["latest"] = start, end
     # Customers by their id code (label order), so the plan's order ignores row order.
-    id_codes = np.append(customers["customer_id"].astype(np.int64), -1)
+    id_codes = np.append(customers["customer_id"].astype(np.int32), np.int32(-1))
     columns["customer_id"] = id_codes[customer_row]
     columns["assignee"], columns["substitute_for"] = _substitute(
         columns["assignee"], start, staff, rows.agents)
@@ -613,6 +691,15 @@ def _label_hashes(labels: tuple[str, ...]) -> NDArray[np.int64]:
     return hashes
 
 
+@functools.lru_cache(maxsize=4)
+def _home_visit_draws(labels: tuple[str, ...]) -> NDArray[np.float64]:
+    """A reproducible draw in [0, 1) per customer id (crc32), computed once per label set."""
+    draws = np.array([zlib.crc32(f"home-visit:{label}".encode()) for label in labels],
+                     dtype=np.float64) / 2**32
+    draws.flags.writeable = False
+    return draws
+
+
 def _balanced(clerks: list[str], customer_labels: Sequence[str],
               customer_rows: NDArray[np.int64]) -> tuple[NDArray[np.int64], list[str]]:
     """Spread contacts over the clerks by a stable hash of the customer id: (codes, clerks)."""
@@ -634,11 +721,18 @@ def _unsolved(callbacks: CallbackTable, tickets: TicketTable
     """Unsolved callbacks on tickets (a mask) and their tickets' rows (-1 = unknown)."""
     unsolved = (callbacks["outcome"] == list(CallbackOutcome).index(CallbackOutcome.UNSOLVED)) \
         & (callbacks["subject"] == list(CallbackSubject).index(CallbackSubject.TICKET))
-    subject = callbacks.decode("subject_id")[unsolved]
+    subject = _decode_some(callbacks, "subject_id", unsolved)
     ticket_codes = tickets.codes_of("ticket_id", [str(s) for s in subject])
     code_to_row = np.full(len(tickets.labels("ticket_id")) + 1, -1, dtype=np.int64)
     code_to_row[tickets["ticket_id"]] = np.arange(len(tickets))
     return unsolved, code_to_row[np.where(ticket_codes >= 0, ticket_codes, -1)]
+
+
+def _decode_some(table: CallbackTable, name: str, rows: NDArray[np.bool_]) -> NDArray[Any]:
+    """``table.decode(name)[rows]``, decoding only those rows."""
+    labels = table.labels(name)
+    return np.array([labels[code] if code >= 0 else None
+                     for code in table[name][rows].tolist()], dtype=object)
 
 
 def _unanswered(rows: _Rows, callbacks: CallbackTable, unsolved: NDArray[np.bool_],
@@ -647,10 +741,10 @@ def _unanswered(rows: _Rows, callbacks: CallbackTable, unsolved: NDArray[np.bool
     if not unsolved.any():
         return
     done = callbacks["done_at"][unsolved]
-    subject = callbacks.decode("subject_id")[unsolved]
+    subject = _decode_some(callbacks, "subject_id", unsolved)
     padded = np.append(cust_of_ticket, -1)  # row -1 (unknown ticket) -> no customer
     customer = padded[ticket_rows]
-    callers = callbacks.decode("agent_id")[unsolved]
+    callers = _decode_some(callbacks, "agent_id", unsolved)
     supervisors = _supervisors(agents)
     assignee = np.array([supervisors.get(str(c), c) for c in callers], dtype=object)
     rows.add("report-unanswered", subject, customer, done, done, done + days * _DAY, assignee)
@@ -713,9 +807,8 @@ def _customer_rules(rows: _Rows, customers: CustomerTable, tickets: TicketTable,
     now = np.full(int(lost.sum()), at, dtype=np.int64)
     rows.add("lost-customer", row_ids(lost), code_rows[lost], now, now,
              now + _LOST_DAYS * _DAY, _pick(assignee, lost))
-    share = policy.followup.home_visit_share
-    by_label = np.array([zlib.crc32(f"home-visit:{label}".encode()) / 2**32 < share
-                         for label in labels] + [False], dtype=bool)
+    by_label = np.append(_home_visit_draws(tuple(labels)) < policy.followup.home_visit_share,
+                         False)
     chosen = by_label[np.where(id_codes < 0, len(labels), id_codes)]
     now = np.full(int(chosen.sum()), at, dtype=np.int64)
     rows.add("home-visit", row_ids(chosen), code_rows[chosen], now, now,
@@ -773,43 +866,73 @@ def _maintenance(rows: _Rows, item: MaintenanceDue, customers: CustomerTable,
              assignee)
 
 
-def _zone_codes(customer_rows: NDArray[np.int64], customers: CustomerTable,
-                default: str) -> tuple[NDArray[np.int64], list[str]]:
+def _zone_codes(customer_rows: NDArray[np.integer[Any]], customers: CustomerTable,
+                default: str) -> tuple[NDArray[np.int16], list[str]]:
+    """The zone code of each row's customer (the centre's zone for unknown customers)."""
     labels = list(customers.labels("tz"))
     if default not in labels:
         labels.append(default)
     fallback = labels.index(default)
-    codes = customers["tz"].astype(np.int64) if len(customers) else np.zeros(0, np.int64)
-    per_row = np.where(customer_rows >= 0, np.append(codes, fallback)[customer_rows], fallback)
-    return per_row, labels
+    codes = customers["tz"] if len(customers) else np.zeros(0, np.int16)
+    # row -1 (no customer) picks the appended fallback; IANA has far fewer than 2**15 zones
+    return np.append(codes, fallback).astype(np.int16)[customer_rows], labels
 
 
 def _fit(earliest: NDArray[np.int64], latest: NDArray[np.int64],
-         zones: tuple[NDArray[np.int64], list[str]], customers: CustomerTable,
+         zones: tuple[NDArray[np.int16], list[str]], customers: CustomerTable,
          policy: Policy) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    codes, labels = zones
-    start = earliest.copy()
     end = np.maximum(latest, earliest + 1)
+    start = np.empty_like(earliest)
+    codes, labels = zones
+    parts = [slice(0, len(earliest))]
+    if len(earliest) >= _PARALLEL_ROWS:
+        # Rows are fitted independently (a row's window does not depend on the others
+        # fitted with it), and numpy releases the GIL in the arithmetic, the searches and
+        # the gathers: two halves use both cores.
+        half = len(earliest) // 2
+        parts = [slice(0, half), slice(half, len(earliest))]
+
+    def fit(part: slice) -> None:
+        start[part], end[part] = _fit_zones(earliest[part], end[part], codes[part], labels,
+                                            policy)
+
+    if len(parts) == 1:
+        fit(parts[0])
+    else:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for future in [pool.submit(fit, part) for part in parts]:
+                future.result()
+    return start, end
+
+
+def _fit_zones(earliest: NDArray[np.int64], end: NDArray[np.int64], codes: NDArray[np.int16],
+               labels: list[str], policy: Policy) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Windows fitted per customer zone (``end`` > ``earliest``); new arrays."""
+    start = np.empty_like(earliest)
+    end = end.copy()
     hours = list(policy.followup.customer_hours)
-    for code, zone in enumerate(labels):
-        here = codes == code
-        if not here.any():
-            continue
-        reachable = WorkCalendar(tz=zone, hours=[hours] * 6 + [()])
+    counts = np.bincount(codes, minlength=len(labels))
+    # the rows of each zone, as ascending indices (a radix sort of the small codes);
+    # the only zone takes the arrays whole
+    by_zone = np.argsort(codes, kind="stable") if np.count_nonzero(counts) > 1 else None
+    bounds = np.concatenate(([0], np.cumsum(counts))).tolist()
+    for code in np.flatnonzero(counts).tolist():
+        here = slice(None) if by_zone is None else by_zone[bounds[code]:bounds[code + 1]]
+        reachable = WorkCalendar(tz=labels[code], hours=[hours] * 6 + [()])
         try:
-            s, e = fit_windows(start[here], end[here], [policy.calendar, reachable])
+            s, e = fit_windows(earliest[here], end[here], [policy.calendar, reachable])
         except CalendarError:
             # The customer's hours never meet the centre's (e.g. twelve hours apart):
             # plan in the centre's hours rather than fail the whole plan.
-            s, e = fit_windows(start[here], end[here], [policy.calendar])
+            s, e = fit_windows(earliest[here], end[here], [policy.calendar])
         start[here], end[here] = s, e
     return start, end
 
 
-def _substitute(assignee: NDArray[np.int64], start: NDArray[np.int64],
+def _substitute(assignee: NDArray[np.int32], start: NDArray[np.int64],
                 staff: StaffAvailability | None,
-                agents: _Vocab) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    substitute_for = np.full(len(assignee), -1, dtype=np.int64)
+                agents: _Vocab) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
+    substitute_for = np.full(len(assignee), -1, dtype=np.int32)
     if staff is None:
         return assignee, substitute_for
     out = assignee.copy()
