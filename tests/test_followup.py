@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 
-from servicekpi.calendar import WorkCalendar, from_epoch, joint_intervals, to_epoch
+from servicekpi.calendar import WorkCalendar, fit_windows, from_epoch, joint_intervals, to_epoch
 from servicekpi.domain import Agent, Callback, Customer, Ticket
 from servicekpi.exceptions import NaiveDatetimeError, UnknownKeyError
 from servicekpi.kernel import MISSING
@@ -1880,3 +1880,22 @@ class TestPlanOrder:
             two = world.plan()
         for name in one.columns:
             assert one[name].tolist() == two[name].tolist()
+
+
+class TestFitWindowsInBlocks:
+    """fit_windows works through long arrays in blocks: rows of every block fit as
+    documented (the one-by-one reference)."""
+
+    @pytest.mark.parametrize("zone", [SHANGHAI, SAKHALIN, NEW_YORK])
+    def test_long_arrays(self, zone: str) -> None:
+        rng = np.random.default_rng(7)
+        n = 40_000  # three blocks
+        earliest = to_epoch(datetime(2026, 10, 1, tzinfo=UTC)) \
+            + rng.integers(0, 60 * 86_400, n)
+        latest = earliest + rng.integers(1, 5 * 86_400, n)
+        calendars = [POLICY.calendar, _customer_calendar(zone)]
+        start, end = fit_windows(earliest, latest, calendars)
+        for i in rng.choice(n, 300, replace=False).tolist():
+            expected = _fit(from_epoch(int(earliest[i]), zone), from_epoch(int(latest[i]), zone),
+                            calendars)
+            assert expected == (int(start[i]), int(end[i]))

@@ -83,6 +83,7 @@ _LOYAL_FIRST_DAYS: Final = 3
 _LOST_DAYS: Final = 7
 _HOME_DAYS: Final = 30
 _PARALLEL_ROWS: Final = 1 << 20  # plans this long fit and gather on two threads
+_BLOCK: Final = 1 << 14  # rows per block where many passes run over the same rows
 _FREQ: Final = {"daily": rrule.DAILY, "weekly": rrule.WEEKLY, "monthly": rrule.MONTHLY,
                 "yearly": rrule.YEARLY}
 
@@ -338,23 +339,29 @@ def _plan_order(columns: Mapping[str, NDArray[Any]]
         if sum(widths[j] for j in passes[-1]) + width > room:
             passes.append([])
         passes[-1].append(i)
-    rows = np.arange(n, dtype=np.int64)
-    order, packed = rows, rows
-    part = np.empty(n, dtype=np.int64)
+    mask = (1 << row_bits) - 1
+    order = np.arange(n, dtype=np.int64)
+    packed = np.empty(n, dtype=np.int64)
     for number, fields in enumerate(passes):
-        packed = rows.copy()
-        shift = row_bits
-        for i in fields:
-            _, values, lowest = keys[i]
-            np.maximum(values[order] if number else values, lowest, out=part, dtype=np.int64)
-            if lowest:
-                part -= lowest
-            part <<= shift
-            packed |= part
-            shift += widths[i]
+        # packed = keys << ... | the row's position in the previous order, in cache-sized
+        # blocks
+        for block in range(0, n, _BLOCK):
+            rows = slice(block, block + _BLOCK)
+            into = packed[rows]
+            into[:] = np.arange(block, block + len(into))
+            shift = row_bits
+            for i in fields:
+                _, values, lowest = keys[i]
+                part = np.maximum(values[order[rows]] if number else values[rows], lowest,
+                                  dtype=np.int64)
+                if lowest:
+                    part -= lowest
+                part <<= shift
+                into |= part
+                shift += widths[i]
         packed.sort()
-        position = np.bitwise_and(packed, (1 << row_bits) - 1, out=part)
-        order = order[position] if number else position.copy()
+        position = packed & mask
+        order = order[position] if number else position
     # the last pass holds the most significant keys: read them back, sorted, for free
     done: dict[str, NDArray[Any]] = {}
     shift = row_bits
@@ -881,7 +888,8 @@ def _zone_codes(customer_rows: NDArray[np.integer[Any]], customers: CustomerTabl
 def _fit(earliest: NDArray[np.int64], latest: NDArray[np.int64],
          zones: tuple[NDArray[np.int16], list[str]], customers: CustomerTable,
          policy: Policy) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    end = np.maximum(latest, earliest + 1)
+    end = np.add(earliest, 1)
+    np.maximum(end, latest, out=end)
     start = np.empty_like(earliest)
     codes, labels = zones
     parts = [slice(0, len(earliest))]
@@ -893,8 +901,7 @@ def _fit(earliest: NDArray[np.int64], latest: NDArray[np.int64],
         parts = [slice(0, half), slice(half, len(earliest))]
 
     def fit(part: slice) -> None:
-        start[part], end[part] = _fit_zones(earliest[part], end[part], codes[part], labels,
-                                            policy)
+        _fit_zones(earliest[part], end[part], codes[part], labels, policy, start[part])
 
     if len(parts) == 1:
         fit(parts[0])
@@ -906,10 +913,8 @@ def _fit(earliest: NDArray[np.int64], latest: NDArray[np.int64],
 
 
 def _fit_zones(earliest: NDArray[np.int64], end: NDArray[np.int64], codes: NDArray[np.int16],
-               labels: list[str], policy: Policy) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Windows fitted per customer zone (``end`` > ``earliest``); new arrays."""
-    start = np.empty_like(earliest)
-    end = end.copy()
+               labels: list[str], policy: Policy, start: NDArray[np.int64]) -> None:
+    """Fit windows per customer zone: the starts into *start*, the ends over *end*."""
     hours = list(policy.followup.customer_hours)
     counts = np.bincount(codes, minlength=len(labels))
     # the rows of each zone, as ascending indices (a radix sort of the small codes);
@@ -926,7 +931,6 @@ def _fit_zones(earliest: NDArray[np.int64], end: NDArray[np.int64], codes: NDArr
             # plan in the centre's hours rather than fail the whole plan.
             s, e = fit_windows(earliest[here], end[here], [policy.calendar])
         start[here], end[here] = s, e
-    return start, end
 
 
 def _substitute(assignee: NDArray[np.int32], start: NDArray[np.int64],
