@@ -512,7 +512,7 @@ class _Vocab:
 
     def codes(self, values: NDArray[Any] | tuple[NDArray[np.integer[Any]], Sequence[Any]]
               ) -> NDArray[np.int32]:
-        """Codes of an object array, or of ``(codes, labels)`` (as a block)."""
+        """Codes (int32) of an object array, or of ``(codes, labels)`` (as a block)."""
         if isinstance(values, tuple):
             raw, labels = values
             offset = self.block(labels)
@@ -642,13 +642,8 @@ def plan_followups(tickets: TicketTable, customers: CustomerTable, *, now: datet
         unsolved, ticket_rows = _unsolved(callbacks, tickets)
         _unanswered(rows, callbacks, unsolved, ticket_rows, cust_of_ticket, agents,
                     follow.unanswered_report_days)
-        told = _solution_found(callbacks["done_at"][unsolved], ticket_rows, resolved)
-        solved = resolved[told]
-        # from the solution to the end of the working day the centre next works in (the
-        # same day when found in or before its hours)
-        next_working = policy.calendar.add_working_time(solved, 1) - 1
-        rows.add("tell-solution", ticket_ids(told), cust_of_ticket[told], solved, solved,
-                 policy.calendar.end_of_working_day(next_working), agent_ids(told))
+        _tell_solution(rows, callbacks["done_at"][unsolved], ticket_rows, tickets,
+                       cust_of_ticket, policy.calendar)
     _customer_rules(rows, customers, tickets, cust_of_ticket, clerks, at, horizon_days, policy)
     for event in events:
         _event(rows, event, customers, clerks, follow)
@@ -757,15 +752,24 @@ def _unanswered(rows: _Rows, callbacks: CallbackTable, unsolved: NDArray[np.bool
     rows.add("report-unanswered", subject, customer, done, done, done + days * _DAY, assignee)
 
 
-def _solution_found(done: NDArray[np.int64], ticket_rows: NDArray[np.int64],
-                    resolved: NDArray[np.int64]) -> NDArray[np.bool_]:
-    """Tickets resolved after an unsolved callback on them (a mask over tickets)."""
+def _tell_solution(rows: _Rows, done: NDArray[np.int64], ticket_rows: NDArray[np.int64],
+                   tickets: TicketTable, cust_of_ticket: NDArray[np.int64],
+                   calendar: WorkCalendar) -> None:
+    """Tickets resolved after an unsolved callback on them (*done*, *ticket_rows*): tell
+    the customer by the end of that working day; once per ticket, by its agent."""
+    resolved = tickets["resolved_at"]
     known = ticket_rows >= 0
-    rows, done = ticket_rows[known], done[known]
-    when = resolved[rows]
-    told = np.zeros(len(resolved), dtype=bool)
-    told[rows[(when != MISSING) & (when > done)]] = True
-    return told
+    found = resolved[ticket_rows[known]]
+    told = np.zeros(len(tickets), dtype=bool)
+    told[ticket_rows[known][(found != MISSING) & (found > done[known])]] = True
+    solved = resolved[told]
+    # the end of the working day the centre next works in: the same day when the
+    # solution is found in or before its hours (add_working_time(t, 1) - 1 is the first
+    # working second at or after t)
+    deadline = calendar.end_of_working_day(calendar.add_working_time(solved, 1) - 1)
+    rows.add("tell-solution", (tickets["ticket_id"][told], tickets.labels("ticket_id")),
+             cust_of_ticket[told], solved, solved, deadline,
+             (tickets["agent_id"][told], tickets.labels("agent_id")))
 
 
 def _supervisors(agents: AgentTable | None) -> dict[str, str]:
@@ -888,6 +892,7 @@ def _zone_codes(customer_rows: NDArray[np.integer[Any]], customers: CustomerTabl
 def _fit(earliest: NDArray[np.int64], latest: NDArray[np.int64],
          zones: tuple[NDArray[np.int16], list[str]], customers: CustomerTable,
          policy: Policy) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The windows fitted into the joint working time of the centre and each customer."""
     end = np.add(earliest, 1)
     np.maximum(end, latest, out=end)
     start = np.empty_like(earliest)
