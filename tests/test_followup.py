@@ -1577,6 +1577,31 @@ class TestUnreachableZone:
         assert bool(centre.is_working(plan["earliest"]).all())
         assert bool(centre.is_working(plan["latest"] - 1).all())
 
+    def test_alongside_reachable_customers(self) -> None:
+        """Most rows in Shanghai, one customer in Santiago: each fitted as documented."""
+        opened = datetime(2026, 10, 5, 10, 0, tzinfo=_zone(SHANGHAI))
+        tickets = [_ticket(f"T-{i}", opened=opened + i * timedelta(hours=5),
+                           closed=opened + i * timedelta(hours=7),
+                           customer="C-2" if i == 3 else "C-1") for i in range(6)]
+        customers = [_customer("C-1"), _customer("C-2", zone="America/Santiago")]
+        now = datetime(2026, 10, 6, tzinfo=UTC)
+        plan = plan_followups(_tickets(*tickets), _customers(*customers), now=now,
+                              policy=POLICY)
+        centre = POLICY.calendar
+        for contact in plan.contacts():
+            calendars = [centre] if contact.customer_id == "C-2" else \
+                [centre, _customer_calendar(SHANGHAI)]
+            assert bool(np.all([c.is_working_at(contact.earliest) for c in calendars]))
+            assert bool(np.all([c.is_working_at(contact.latest - timedelta(seconds=1))
+                                for c in calendars]))
+        chosen = frozenset(str(c) for c in plan.by_rule("home-visit")["customer_id"])
+        expected = _expected_windows([t for t in tickets if t.customer_id == "C-1"],
+                                     customers[:1], now=now, policy=POLICY,
+                                     home_visits=chosen - {"C-2"})
+        actual = Counter(row for row in _actual_windows(plan).elements() if row[2] != "C-2")
+        assert expected == actual
+        assert 0 < len([c for c in plan.contacts() if c.customer_id == "C-2"])
+
 
 # --------------------------------------------------------------------------- reconcile:
 # the vectorised matching against the loop it replaced

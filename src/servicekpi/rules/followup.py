@@ -340,8 +340,9 @@ def _plan_order(columns: Mapping[str, NDArray[Any]]
             passes.append([])
         passes[-1].append(i)
     mask = (1 << row_bits) - 1
-    order = np.arange(n, dtype=np.int64)
+    order = np.zeros(0, dtype=np.int64)  # the first pass reads rows in their own order
     packed = np.empty(n, dtype=np.int64)
+    done: dict[str, NDArray[Any]] = {}
     for number, fields in enumerate(passes):
         # packed = keys << ... | the row's position in the previous order, in cache-sized
         # blocks
@@ -360,18 +361,30 @@ def _plan_order(columns: Mapping[str, NDArray[Any]]
                 into |= part
                 shift += widths[i]
         packed.sort()
-        position = packed & mask
-        order = order[position] if number else position
-    # the last pass holds the most significant keys: read them back, sorted, for free
-    done: dict[str, NDArray[Any]] = {}
-    shift = row_bits
-    for i in passes[-1]:
-        name, values, lowest = keys[i]
-        if name in ("earliest", "rule"):
-            found = (packed >> shift) & ((1 << widths[i]) - 1)
-            done[name] = found + lowest if lowest else found.astype(values.dtype)
-        shift += widths[i]
+        if number + 1 == len(passes):
+            # the last pass holds the most significant keys: read them back, sorted
+            done = _unpack(packed, [(keys[i][0], keys[i][1].dtype, keys[i][2], widths[i])
+                                    for i in fields], row_bits)
+        packed &= mask
+        order = order[packed] if number else packed.copy()
     return order, done
+
+
+def _unpack(packed: NDArray[np.int64], fields: list[tuple[str, np.dtype[Any], int, int]],
+            shift: int) -> dict[str, NDArray[Any]]:
+    """The ``earliest`` and ``rule`` fields of sorted packed keys (block by block)."""
+    out: dict[str, NDArray[Any]] = {}
+    for name, dtype, lowest, width in fields:
+        if name in ("earliest", "rule"):
+            column = out[name] = np.empty(len(packed), dtype=dtype)
+            for block in range(0, len(packed), _BLOCK):
+                rows = slice(block, block + _BLOCK)
+                values = packed[rows] >> shift
+                values &= (1 << width) - 1
+                values += lowest
+                column[rows] = values
+        shift += width
+    return out
 
 
 def _optional(value: Any) -> str | None:
@@ -921,21 +934,39 @@ def _fit_zones(earliest: NDArray[np.int64], end: NDArray[np.int64], codes: NDArr
                labels: list[str], policy: Policy, start: NDArray[np.int64]) -> None:
     """Fit windows per customer zone: the starts into *start*, the ends over *end*."""
     hours = list(policy.followup.customer_hours)
-    counts = np.bincount(codes, minlength=len(labels))
-    # the rows of each zone, as ascending indices (a radix sort of the small codes);
-    # the only zone takes the arrays whole
-    by_zone = np.argsort(codes, kind="stable") if np.count_nonzero(counts) > 1 else None
-    bounds = np.concatenate(([0], np.cumsum(counts))).tolist()
-    for code in np.flatnonzero(counts).tolist():
-        here = slice(None) if by_zone is None else by_zone[bounds[code]:bounds[code + 1]]
+
+    def fitted(code: int, rows: Any) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
         reachable = WorkCalendar(tz=labels[code], hours=[hours] * 6 + [()])
         try:
-            s, e = fit_windows(earliest[here], end[here], [policy.calendar, reachable])
+            return fit_windows(earliest[rows], end[rows], [policy.calendar, reachable])
         except CalendarError:
             # The customer's hours never meet the centre's (e.g. twelve hours apart):
             # plan in the centre's hours rather than fail the whole plan.
-            s, e = fit_windows(earliest[here], end[here], [policy.calendar])
-        start[here], end[here] = s, e
+            return fit_windows(earliest[rows], end[rows], [policy.calendar])
+
+    if not len(earliest):
+        return
+    # Most rows share one zone (the centre's, usually): fit every row in it first, with
+    # no gathering, then refit the rows of the other zones. A row's window does not
+    # depend on the rows fitted with it, so this is exact; should the first fit fail
+    # only because of another zone's rows, each zone is fitted on its own.
+    main = int(np.argmax(np.bincount(codes[::97], minlength=len(labels))))
+    others = np.flatnonzero(codes != main)
+    reachable = WorkCalendar(tz=labels[main], hours=[hours] * 6 + [()])
+    try:
+        first = fit_windows(earliest, end, [policy.calendar, reachable])
+    except CalendarError:
+        others = np.arange(len(earliest))
+    else:
+        nominal = end[others]
+        start[:], end[:] = first
+        end[others] = nominal
+    if not others.size:
+        return
+    rest = codes[others]
+    for code in np.unique(rest).tolist():
+        rows = others[rest == code]
+        start[rows], end[rows] = fitted(code, rows)
 
 
 def _substitute(assignee: NDArray[np.int32], start: NDArray[np.int64],
