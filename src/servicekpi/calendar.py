@@ -1413,10 +1413,12 @@ def fit_windows(earliest: Int64Array, latest: Int64Array,
         if last_year >= _YEAR_MAX:
             raise CalendarError("no joint working time of the calendars before 2101")
         last_year = min(_YEAR_MAX, last_year + 1)
-    # searchsorted by bucket arithmetic: the first interval ending after earliest, the
-    # last one starting before latest
-    after = _Buckets(ends, low, high, right=True)
-    before = _Buckets(starts, int(latest.min()), int(latest.max()), right=False)
+    # the first interval ending after earliest, the last one starting before latest: by
+    # bucket arithmetic, or by binary search when too few rows repay the buckets
+    after = before = None
+    if earliest.size >= 1 << 12:
+        after = _Buckets(ends, low, high, right=True)
+        before = _Buckets(starts, int(latest.min()), int(latest.max()), right=False)
     start, end = np.empty_like(earliest), np.empty_like(latest)
     # A dozen passes per row, so blocks of rows small enough to stay in cache: about
     # three times faster than whole-array passes over millions of rows.
@@ -1424,8 +1426,11 @@ def fit_windows(earliest: Int64Array, latest: Int64Array,
     for block in range(0, earliest.size, size):
         rows = slice(block, block + size)
         e, l = earliest[rows], latest[rows]
-        index = after.search(e)
-        last = before.search(l)
+        if after is None or before is None:
+            index = np.searchsorted(ends, e, side="right")
+            last = np.searchsorted(starts, l, side="left")
+        else:
+            index, last = after.search(e), before.search(l)
         last -= 1
         next_start = starts[index]
         fitted_start = np.maximum(e, next_start)
