@@ -1022,8 +1022,6 @@ class Reconciliation:
     tuple of :class:`ReconcileStatus`, built on first access and kept.
 
     .. versionadded:: 0.1
-    .. versionchanged:: 0.1
-       ``status_codes`` holds the statuses; ``status`` is derived from it.
     """
 
     plan: FollowUpPlan
