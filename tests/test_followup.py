@@ -25,9 +25,11 @@ from servicekpi.kernel import MISSING
 from servicekpi.policy import Cadence, FollowUpPolicy, Policy
 from servicekpi.rules import followup
 from servicekpi.rules.followup import (
+    _RULES,
     RULE_IDS,
     CustomerEvent,
     FollowUp,
+    FollowUpKind,
     FollowUpPlan,
     MaintenanceDue,
     ReconcileStatus,
@@ -1178,24 +1180,25 @@ class TestReconcile:
     @pytest.mark.parametrize(("as_of", "last"), [
         ((2026, 11, 20), ReconcileStatus.MISSED), ((2026, 11, 15), ReconcileStatus.PENDING)])
     def test_each_status(self, as_of: tuple[int, int, int], last: ReconcileStatus) -> None:
-        """On time, on time, late (after its end), then missed or pending by ``as_of``."""
-        callbacks = _made(_at(SHANGHAI, 2026, 11, 2, 10), _at(SHANGHAI, 2026, 11, 4, 10),
-                          _at(SHANGHAI, 2026, 11, 10, 10))
+        """The customer file is not a call; the quality call on time; the first call
+        late (after its end); the second missed or pending by ``as_of``."""
+        callbacks = _made(_at(SHANGHAI, 2026, 11, 2, 16), _at(SHANGHAI, 2026, 11, 10, 10))
         result = reconcile(_reconcile_plan(), callbacks, as_of=_at(SHANGHAI, *as_of, 0))
-        expected = (ReconcileStatus.ON_TIME, ReconcileStatus.ON_TIME, ReconcileStatus.LATE,
-                    last)
+        expected = (ReconcileStatus.NOT_A_CALL, ReconcileStatus.ON_TIME,
+                    ReconcileStatus.LATE, last)
         assert expected == result.status
-        due = 4 if last is ReconcileStatus.MISSED else 3
-        assert 3 / due == result.callback_completion_rate
-        assert 2 / due == result.callback_on_time_rate
+        due = 3 if last is ReconcileStatus.MISSED else 2
+        assert 2 / due == result.callback_completion_rate
+        assert 1 / due == result.callback_on_time_rate
         assert _at(SHANGHAI, *as_of, 0) == result.as_of
 
     def test_one_callback_satisfies_one_contact(self) -> None:
-        """A single call on 4 Nov is taken by the earliest open contact (late for the file)."""
+        """A single call on 4 Nov is taken by the earliest open call (the quality call);
+        the customer file is not a call and takes none."""
         result = reconcile(_reconcile_plan(), _made(_at(SHANGHAI, 2026, 11, 4, 10)),
                            as_of=_at(SHANGHAI, 2026, 11, 20, 0))
-        expected = (ReconcileStatus.LATE, ReconcileStatus.MISSED, ReconcileStatus.MISSED,
-                    ReconcileStatus.MISSED)
+        expected = (ReconcileStatus.NOT_A_CALL, ReconcileStatus.ON_TIME,
+                    ReconcileStatus.MISSED, ReconcileStatus.MISSED)
         assert expected == result.status
 
     def test_callbacks_before_a_window_do_not_count_for_it(self) -> None:
@@ -1218,6 +1221,23 @@ class TestReconcile:
         result = reconcile(plan, _made(end - timedelta(seconds=1)), as_of=end + DAY)
         assert (ReconcileStatus.ON_TIME,) == result.status
 
+    def test_a_callback_on_another_kind_of_subject_is_not_it(self) -> None:
+        """Ticket T-1 and customer T-1 are different subjects."""
+        plan = _reconcile_plan().by_rule("first-call")
+        other_kind = CallbackTable.from_records([Callback(
+            callback_id="CB-1", subject="customer", subject_id="T-1", due_from=VISIT,
+            due_by=VISIT + DAY, done_at=_at(SHANGHAI, 2026, 11, 6, 10), outcome="solved")])
+        assert (ReconcileStatus.MISSED,) == reconcile(
+            plan, other_kind, as_of=_at(SHANGHAI, 2026, 11, 20, 0)).status
+
+    def test_contacts_that_are_not_calls(self) -> None:
+        """Customer files, reports, letters and visits: NOT_A_CALL, in no rate."""
+        plan = _reconcile_plan().by_rule("customer-file")
+        result = reconcile(plan, _made(_at(SHANGHAI, 2026, 11, 2, 10)),
+                           as_of=_at(SHANGHAI, 2026, 11, 20, 0))
+        assert (ReconcileStatus.NOT_A_CALL,) == result.status
+        assert np.isnan(result.callback_completion_rate)
+
     def test_calls_after_as_of_and_other_subjects_are_ignored(self) -> None:
         """Only calls on the subject made by ``as_of`` count."""
         plan = _reconcile_plan().by_rule("first-call")
@@ -1236,7 +1256,7 @@ class TestReconcile:
     def test_as_of_defaults_to_the_plans_now(self) -> None:
         """Before any window closed everything is pending; rates are NaN (nothing due)."""
         result = reconcile(_reconcile_plan(), _made())
-        assert (ReconcileStatus.PENDING,) * 4 == result.status
+        assert (ReconcileStatus.NOT_A_CALL,) + (ReconcileStatus.PENDING,) * 3 == result.status
         assert _at(SHANGHAI, 2026, 11, 1, 0) == result.as_of
         assert np.isnan(result.callback_completion_rate)
         assert np.isnan(result.callback_on_time_rate)
@@ -1611,23 +1631,30 @@ def _reference_status(plan: FollowUpPlan, callbacks: CallbackTable,
                       as_of: datetime | None = None) -> tuple[ReconcileStatus, ...]:
     """reconcile as a per-row loop: the implementation before it was vectorised (issue 6).
 
-    Per subject, in plan row order, each contact takes the first unused callback made at
-    or after its start (ON_TIME before its end, else LATE); none left: MISSED when its
-    window closed by ``as_of``, else PENDING.
+    Only calls are matched (customer files, reports, letters and visits are NOT_A_CALL);
+    a subject is its kind and its id. Per subject, in plan row order, each call takes
+    the first unused callback made at or after its start (ON_TIME before its end, else
+    LATE); none left: MISSED when its window closed by ``as_of``, else PENDING.
     """
+    call_kinds = {FollowUpKind.CALL, FollowUpKind.QUALITY_CALL, FollowUpKind.REMINDER}
     at = plan.now if as_of is None else to_epoch(as_of)
     done_at = callbacks["done_at"]
     made = (done_at != MISSING) & (done_at <= at)
-    times: dict[str, list[int]] = {}
-    for subject, when in zip(callbacks.decode("subject_id")[made], done_at[made],
-                             strict=True):
-        times.setdefault(str(subject), []).append(int(when))
+    times: dict[tuple[str, str], list[int]] = {}
+    for kind, subject, when in zip(callbacks.decode("subject")[made],
+                                   callbacks.decode("subject_id")[made], done_at[made],
+                                   strict=True):
+        times.setdefault((str(kind), str(subject)), []).append(int(when))
     for values in times.values():
         values.sort()
-    used: dict[str, int] = {}
+    used: dict[tuple[str, str], int] = {}
     status = []
     for i in range(len(plan)):
-        subject = str(plan["subject_id"][i])
+        kind, subject_kind = _RULES[RULE_IDS[int(plan["rule"][i])]]
+        if kind not in call_kinds:
+            status.append(ReconcileStatus.NOT_A_CALL)
+            continue
+        subject = (str(subject_kind), str(plan["subject_id"][i]))
         start, end = int(plan["earliest"][i]), int(plan["latest"][i])
         options = times.get(subject, [])
         position = used.get(subject, 0)
@@ -1774,7 +1801,7 @@ class TestReconciliation:
 
     def test_counts(self) -> None:
         """Every status, zero included."""
-        assert {ON_TIME: 2, LATE: 1, MISSED: 1, PENDING: 0} == \
+        assert {ON_TIME: 2, LATE: 1, MISSED: 1, PENDING: 0, ReconcileStatus.NOT_A_CALL: 0} == \
             reconcile(_hand_plan([("T-1", 0, 2), ("T-1", 0, 2), ("T-1", 0, 2),
                                   ("T-1", 0, 2)]),
                       _calls(("T-1", 1), ("T-1", 1), ("T-1", 5)),

@@ -182,6 +182,8 @@ class ReconcileStatus(enum.StrEnum):
     LATE = "late"
     MISSED = "missed"
     PENDING = "pending"
+    NOT_A_CALL = "not_a_call"
+    """A customer file, report, letter or visit: no callback record can show it done."""
 
 
 # --------------------------------------------------------------------------- the plan
@@ -995,9 +997,15 @@ def _substitute(assignee: NDArray[np.int32], start: NDArray[np.int64],
 # --------------------------------------------------------------------------- reconcile
 
 _STATUSES: Final = tuple(ReconcileStatus)
-_ON_TIME, _LATE, _MISSED, _PENDING = (np.int8(_STATUSES.index(s)) for s in (
+_ON_TIME, _LATE, _MISSED, _PENDING, _NOT_A_CALL = (np.int8(_STATUSES.index(s)) for s in (
     ReconcileStatus.ON_TIME, ReconcileStatus.LATE, ReconcileStatus.MISSED,
-    ReconcileStatus.PENDING))
+    ReconcileStatus.PENDING, ReconcileStatus.NOT_A_CALL))
+# What a callback (a phone call, 回访) can be the record of.
+_CALL_KINDS: Final = frozenset({FollowUpKind.CALL, FollowUpKind.QUALITY_CALL,
+                                FollowUpKind.REMINDER})
+_IS_CALL: Final = np.array([_RULES[rule][0] in _CALL_KINDS for rule in RULE_IDS])
+_SUBJECT_KIND: Final = np.array([list(CallbackSubject).index(_RULES[rule][1])
+                                 for rule in RULE_IDS], dtype=np.int64)
 
 
 def _status_codes(value: Any) -> NDArray[np.int8]:
@@ -1011,14 +1019,15 @@ def _status_codes(value: Any) -> NDArray[np.int8]:
 class Reconciliation:
     """What became of each planned contact, as of ``as_of``.
 
-    A contact is ON_TIME when a callback on its subject was made inside its window, LATE
+    A call is ON_TIME when a callback on its subject was made inside its window, LATE
     when the first one after its start came after its end, MISSED when none came and the
-    window closed by ``as_of``, PENDING otherwise. Each callback satisfies at most one
-    contact of its subject (the earliest open one).
+    window closed by ``as_of``, PENDING otherwise; a contact that is not a call is
+    NOT_A_CALL. Each callback satisfies at most one call of its subject (the earliest
+    open one).
 
     The statuses are stored as ``status_codes``: a read-only int8 array aligned with the
     plan's rows, each an index into ``tuple(ReconcileStatus)`` (0 ON_TIME, 1 LATE,
-    2 MISSED, 3 PENDING), so millions of rows stay cheap. :attr:`status` is the same as a
+    2 MISSED, 3 PENDING, 4 NOT_A_CALL), so millions of rows stay cheap. :attr:`status` is the same as a
     tuple of :class:`ReconcileStatus`, built on first access and kept.
 
     .. versionadded:: 0.1
@@ -1051,7 +1060,7 @@ class Reconciliation:
 
     @property
     def callback_completion_rate(self) -> float:
-        """Done (on time or late) / due (every contact but the pending ones)."""
+        """Done (on time or late) / due (every call but the pending ones)."""
         return _rates(np.bincount(self.status_codes, minlength=len(_STATUSES)))[0]
 
     @property
@@ -1094,7 +1103,7 @@ class Reconciliation:
 
 def _rates(counts: NDArray[np.int64]) -> tuple[float, float]:
     """(completion, on-time) from counts per status code; NaN when nothing is due."""
-    due = int(counts.sum() - counts[_PENDING])
+    due = int(counts.sum() - counts[_PENDING] - counts[_NOT_A_CALL])
     if not due:
         return float("nan"), float("nan")
     return int(counts[_ON_TIME] + counts[_LATE]) / due, int(counts[_ON_TIME]) / due
@@ -1104,11 +1113,15 @@ def reconcile(plan: FollowUpPlan, callbacks: CallbackTable, *,
               as_of: datetime | None = None) -> Reconciliation:
     """Mark each due contact done on time, done late, missed or pending.
 
-    Callbacks count when made by ``as_of`` (``done_at <= as_of``), whatever their kind,
-    and are matched to contacts by subject id. Per subject, contacts are served in plan
-    order: each takes the first callback not used yet that was made at or after its
-    window start, ON_TIME if made before the window's end, else LATE; with none left it
-    is MISSED when its window closed by ``as_of``, else PENDING.
+    Callbacks count when made by ``as_of`` (``done_at <= as_of``) and are matched to the
+    plan's *calls* (first, quality and second calls, cadence, lost-customer, event and
+    maintenance calls, telling a solution) by subject: its kind (ticket, complaint,
+    customer, event) and id. Per subject, calls are served in plan order: each takes the
+    first callback not used yet that was made at or after its window start, ON_TIME if
+    made before the window's end, else LATE; with none left it is MISSED when its window
+    closed by ``as_of``, else PENDING. Contacts that are not calls (customer file,
+    report to the supervisor, letter, home visit) are NOT_A_CALL and count in neither
+    rate.
 
     Args:
         plan: the contacts.
@@ -1140,9 +1153,16 @@ def reconcile(plan: FollowUpPlan, callbacks: CallbackTable, *,
     # plan labels -> callback codes: one look-up per label, none per row
     to_callback = np.append(callbacks.codes_of("subject_id", map(str, subject_labels)), -1)
     subject = to_callback[np.where(subject_codes < 0, len(subject_labels), subject_codes)]
-    status = _match(subject, len(callbacks.labels("subject_id")),
-                    callbacks["subject_id"][made].astype(np.int64), done_at[made],
+    # A subject is its kind and its id: ticket "X" is not customer "X".
+    n_ids = len(callbacks.labels("subject_id"))
+    rule = plan["rule"].astype(np.int64)
+    call = _IS_CALL[rule]
+    subject = np.where((subject >= 0) & call, _SUBJECT_KIND[rule] * n_ids + subject, -1)
+    made_subject = (callbacks["subject"][made].astype(np.int64) * n_ids
+                    + callbacks["subject_id"][made].astype(np.int64))
+    status = _match(subject, len(CallbackSubject) * n_ids, made_subject, done_at[made],
                     plan["earliest"], plan["latest"], at)
+    status[~call] = _NOT_A_CALL
     return Reconciliation(plan=plan, status_codes=status, as_of=from_epoch(at, plan.tz))
 
 
