@@ -276,6 +276,17 @@ def _target_row(name: str, target: float, actual: float | None, unit: str, basis
                      met=bool(met), unit=unit, basis=basis)
 
 
+def _period_and_policy(period: object, policy: object) -> Policy:
+    """Check the common arguments; the policy in force (default when ``None``)."""
+    if not isinstance(period, Period):
+        raise TypeError(f"'period' must be a Period (got {period!r})")
+    if policy is None:
+        return Policy.default()
+    if not isinstance(policy, Policy):
+        raise TypeError(f"'policy' must be a Policy (got {type(policy).__name__})")
+    return policy
+
+
 def _months(period: Period) -> int:
     return _MONTHS[period.kind.value]
 
@@ -361,12 +372,7 @@ def team_targets(dataset: Dataset, *, period: Period,
     """
     if not isinstance(dataset, Dataset):
         raise TypeError(f"'dataset' must be a Dataset (got {type(dataset).__name__})")
-    if not isinstance(period, Period):
-        raise TypeError(f"'period' must be a Period (got {period!r})")
-    if policy is None:
-        policy = Policy.default()
-    elif not isinstance(policy, Policy):
-        raise TypeError(f"'policy' must be a Policy (got {type(policy).__name__})")
+    policy = _period_and_policy(period, policy)
     rows = _ticket_rows(dataset.tickets, period, policy)
     rows.append(_base_customers(dataset.tickets, period, policy))
     training_rows, validation = _training_rows(dataset.trainings, period, policy)
@@ -692,12 +698,7 @@ def loyalty_classes(tickets: TicketTable, customers: CustomerTable, *, period: P
     if not isinstance(customers, CustomerTable):
         raise TypeError(f"'customers' must be a CustomerTable "
                         f"(got {type(customers).__name__})")
-    if not isinstance(period, Period):
-        raise TypeError(f"'period' must be a Period (got {period!r})")
-    if policy is None:
-        policy = Policy.default()
-    elif not isinstance(policy, Policy):
-        raise TypeError(f"'policy' must be a Policy (got {type(policy).__name__})")
+    policy = _period_and_policy(period, policy)
     rule = policy.loyalty
     start, end = _window_start(period, rule.window_days), to_epoch(period.end)
 
