@@ -18,7 +18,8 @@ STDLIB = set(sys.stdlib_module_names)
 DOMAIN, CORE, POLICIES, USE_CASES, EDGES = range(5)
 RANKS = {
     "exceptions": DOMAIN, "domain": DOMAIN,
-    "kernel": CORE, "_frozen": CORE, "_structure": CORE, "_codec": CORE, "calendar": CORE,
+    "kernel": CORE, "_frozen": CORE, "_structure": CORE, "_codec": CORE, "_extras": CORE,
+    "calendar": CORE,
     "policy": CORE,
     "tables": CORE, "dataset": CORE, "rulebook": CORE,
     "metrics": POLICIES, "scoring": POLICIES, "rules": POLICIES, "clocks": POLICIES,
@@ -96,6 +97,46 @@ class TestLayers:
         allowed = STDLIB | {"attrs", "numpy", "dateutil", "servicekpi"}
         foreign = [n for n in _imports(path) if n.split(".")[0] not in allowed]
         assert [] == foreign
+
+
+def _edge_calls(path: Path) -> list[object]:
+    """The arguments of every ``edge(...)`` / ``_extras.edge(...)`` call in *path*."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: list[object] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name == "edge":
+                arg = node.args[0] if node.args else None
+                found.append(arg.value if isinstance(arg, ast.Constant) else ast.dump(node))
+    return found
+
+
+class TestEdgeDoor:
+    """The core reaches edge modules only through ``_extras.edge`` with a literal name."""
+
+    @pytest.mark.parametrize("path", [p for p in _modules() if RANKS[_top(p)] < EDGES],
+                             ids=lambda p: str(p.relative_to(SRC)))
+    def test_core_asks_for_edge_modules_by_name(self, path: Path) -> None:
+        from servicekpi._extras import EDGE_MODULES
+
+        wrong = [name for name in _edge_calls(path)
+                 if not isinstance(name, str) or name not in EDGE_MODULES]
+        assert [] == wrong
+
+    def test_every_door_leads_to_an_edge(self) -> None:
+        from servicekpi._extras import EDGE_MODULES
+
+        assert [] == [name for name in sorted(EDGE_MODULES)
+                      if RANKS[name.split(".")[0]] != EDGES]
+
+    def test_no_other_dynamic_import_in_the_core(self) -> None:
+        offenders = [str(p.relative_to(SRC)) for p in _modules()
+                     if RANKS[_top(p)] < EDGES and p.name != "_extras.py"
+                     and ("importlib" in p.read_text(encoding="utf-8")
+                          or "__import__" in p.read_text(encoding="utf-8"))]
+        assert [] == offenders
 
 
 class TestImportCost:
