@@ -21,7 +21,8 @@ from typing import Final
 
 __all__ = ("EDGE_MODULES", "edge")
 
-EDGE_MODULES: Final = frozenset({"io.frames", "report.notebook", "report.plot"})
+EDGE_MODULES: Final = frozenset({"io.frames", "report.html", "report.markdown",
+                                 "report.notebook", "report.plot"})
 
 
 def edge(name: str) -> ModuleType:

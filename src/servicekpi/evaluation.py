@@ -27,6 +27,7 @@ from typing import Any, Final, final
 
 import attrs
 
+from servicekpi import _extras
 from servicekpi._codec import Codec
 from servicekpi._frozen import FrozenDict
 from servicekpi.dataset import Dataset
@@ -157,6 +158,30 @@ class MonthlyEvaluation:
             raise EvaluationFormatError("not a servicekpi evaluation: the document holds "
                                         f"a {type(evaluation).__name__}")
         return evaluation
+
+    def to_frames(self, backend: str | None = None) -> dict[str, Any]:
+        """Every table of the evaluation as a dataframe, by name (``panel``,
+        ``team_panel``, ``scorecard``, ``consequences``, ``stations``, ``penalties``,
+        ``followups``, ``team``, ``loyalty``); ``backend`` as in
+        :meth:`KpiPanel.to_frame`. Needs the ``frames`` extra."""
+        frames: dict[str, Any] = _extras.edge("io.frames").evaluation_to_frames(
+            self, backend=backend)
+        return frames
+
+    def to_markdown(self) -> str:
+        """The monthly report as Markdown (:func:`servicekpi.report.render_markdown`)."""
+        text: str = _extras.edge("report.markdown").render_markdown(self)
+        return text
+
+    def to_html(self) -> str:
+        """The monthly report as one self-contained HTML page, charts as inline SVG,
+        every string escaped, no JavaScript (:func:`servicekpi.report.render_html`)."""
+        text: str = _extras.edge("report.html").render_html(self)
+        return text
+
+    def _repr_html_(self) -> str:
+        html: str = _extras.edge("report.notebook").evaluation_html(self)
+        return html
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, MonthlyEvaluation):

@@ -36,6 +36,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from servicekpi import _extras
 from servicekpi._frozen import FrozenDict
 from servicekpi.calendar import utc_offsets
 from servicekpi.domain import (
@@ -344,6 +345,27 @@ class KpiPanel:
                 raise InvalidChoiceError(f"cannot combine panels grouped by {by!r} and "
                                          f"{panel.by!r}")
         return _merged(list(panels), lambda key: key, by)
+
+    def to_frame(self, backend: str | None = None) -> Any:
+        """The panel as a dataframe: one row per group (a column per dimension of
+        :attr:`by`), one column per KPI.
+
+        Args:
+            backend: ``"pandas"``, ``"polars"`` or ``"pyarrow"``; ``None`` takes the
+                first of them that is installed, in that order.
+
+        Needs the ``frames`` extra; see :func:`servicekpi.io.frames.panel_to_frame`.
+        """
+        return _extras.edge("io.frames").panel_to_frame(self, backend=backend)
+
+    def plot(self, kpi: str | None = None, *, ax: Any = None) -> Any:
+        """A bar chart of one KPI (default: the first rate) per group, against its
+        target; returns the matplotlib ``Axes``. Needs the ``plot`` extra."""
+        return _extras.edge("report.plot").plot_panel(self, kpi, ax=ax)
+
+    def _repr_html_(self) -> str:
+        html: str = _extras.edge("report.notebook").panel_html(self)
+        return html
 
     def __repr__(self) -> str:
         return (f"<KpiPanel by {'/'.join(self.by)}: {len(self.keys)} groups × "

@@ -46,6 +46,7 @@ import numpy as np
 from dateutil import tz as dateutil_tz
 from numpy.typing import NDArray
 
+from servicekpi import _extras
 from servicekpi._frozen import FrozenDict
 from servicekpi.domain import (
     Agent,
@@ -838,6 +839,23 @@ class Table:
                 kept, labels[name] = _compact(kept, column.labels)
             out[name] = kept
         return cls(out, labels, int(keep.sum())), report
+
+    @classmethod
+    def from_frame(cls, frame: Any, *, on_invalid: Literal["report", "raise"] = "report",
+                   default_tz: str | None = None) -> tuple[Self, ValidationReport]:
+        """Validate a pandas, polars or pyarrow dataframe (any frame narwhals reads).
+
+        Columns are matched by name as in :meth:`from_columns`, which does the
+        validation: every rejected row is in the report. Needs the ``frames`` extra
+        (``pip install 'servicekpi[frames]'``); see :mod:`servicekpi.io.frames`.
+
+        Raises:
+            MissingExtraError: narwhals is not installed.
+            SchemaError: as :meth:`from_columns`, or *frame* is not a dataframe.
+        """
+        result: tuple[Self, ValidationReport] = _extras.edge("io.frames").table_from_frame(
+            cls, frame, on_invalid=on_invalid, default_tz=default_tz)
+        return result
 
     @classmethod
     def from_records(cls, records: Iterable[Any]) -> Self:

@@ -33,6 +33,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from servicekpi import _extras
 from servicekpi._frozen import FrozenDict
 from servicekpi.calendar import to_epoch
 from servicekpi.domain import (
@@ -433,6 +434,10 @@ class EscalationTable:
         return [{"complaint_id": cid, "level": EscalationLevel(int(self.levels[i])).name.lower(),
                  "fired": [r for r in rules if self._fired[r][i]]}
                 for i, cid in enumerate(self.complaint_ids)]
+
+    def _repr_html_(self) -> str:
+        html: str = _extras.edge("report.notebook").escalations_html(self)
+        return html
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{k.name.lower()} {v}" for k, v in self.counts_by_level().items())

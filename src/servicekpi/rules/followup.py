@@ -67,6 +67,7 @@ import numpy as np
 from dateutil import rrule, tz
 from numpy.typing import NDArray
 
+from servicekpi import _extras
 from servicekpi.calendar import WorkCalendar, fit_windows, from_epoch, to_epoch, utc_offsets
 from servicekpi.domain import CallbackOutcome, CallbackSubject, Loyalty, Tier
 from servicekpi.exceptions import CalendarError, NaiveDatetimeError, UnknownKeyError
@@ -299,6 +300,15 @@ class FollowUpPlan:
         """Contacts per rule id."""
         counts = np.bincount(self["rule"].astype(np.int64), minlength=len(RULE_IDS))
         return {rule: int(counts[i]) for i, rule in enumerate(RULE_IDS) if counts[i]}
+
+    def to_frame(self, backend: str | None = None) -> Any:
+        """The contacts as a dataframe (aware datetimes, labels decoded); ``backend`` as
+        in :meth:`KpiPanel.to_frame`. Needs the ``frames`` extra."""
+        return _extras.edge("io.frames").followups_to_frame(self, backend=backend)
+
+    def _repr_html_(self) -> str:
+        html: str = _extras.edge("report.notebook").followups_html(self)
+        return html
 
     def __repr__(self) -> str:
         return f"<FollowUpPlan: {len(self)} contacts, {len(self.overdue())} overdue>"

@@ -49,6 +49,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from servicekpi import _extras
 from servicekpi._frozen import FrozenDict
 from servicekpi.dataset import Dataset
 from servicekpi.domain import Appraisal, AppraisalTrack, Period, RaterRole, Role, ServiceType
@@ -277,6 +278,20 @@ class Scorecard:
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.agent_ids)
+
+    def to_frame(self, backend: str | None = None) -> Any:
+        """The rows of :meth:`to_records` as a dataframe (``backend`` as in
+        :meth:`KpiPanel.to_frame`). Needs the ``frames`` extra."""
+        return _extras.edge("io.frames").scorecard_to_frame(self, backend=backend)
+
+    def plot(self, group: str | None = None, *, ax: Any = None) -> Any:
+        """Ranking bars of one group (default: the first), composite split into its
+        parts; returns the matplotlib ``Axes``. Needs the ``plot`` extra."""
+        return _extras.edge("report.plot").plot_scorecard(self, group, ax=ax)
+
+    def _repr_html_(self) -> str:
+        html: str = _extras.edge("report.notebook").scorecard_html(self)
+        return html
 
     def __repr__(self) -> str:
         ranked = int((self.ranks > 0).sum())
