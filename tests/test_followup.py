@@ -242,12 +242,14 @@ def _expected_windows(tickets: Sequence[Ticket], customers: Sequence[Customer],
                 continue
             before = at - follow.event_call_days_before * DAY
             if c.loyalty.value == "loyal":
-                add("event-call", event.event_id, c.customer_id, before - 3 * DAY, before)
+                called = before - 3 * DAY
+                add("event-call", event.event_id, c.customer_id, called, before)
             else:
+                called = before
                 add("event-call", event.event_id, c.customer_id, before, at - 7 * DAY)
-            if event.letter:
-                add("event-letter", event.event_id, c.customer_id, at,
-                    at + follow.event_letter_days_after * DAY)
+            if event.letter:  # within two days of the phone notice
+                add("event-letter", event.event_id, c.customer_id, called,
+                    called + follow.event_letter_days_after * DAY)
     for item in maintenance:
         subject = item.subject_id or item.customer_id
         due = _utc(item.due)
@@ -584,10 +586,16 @@ class TestEventsAndMaintenance:
         assert {"E-1"} == set(plan["subject_id"].tolist())
 
     def test_letter_follows_within_2_days_when_asked(self) -> None:
-        """letter=True: event .. event + 2 days, for every invited customer."""
+        """letter=True: within two days of the phone notice (然后于两日内), for every
+        invited customer: ordinary from 11 Nov 10:00, loyal from 8 Nov (a Sunday, so
+        Monday 9 Nov 09:00) to 10 Nov 10:00."""
         plan = self._plan(CustomerEvent(event_id="E-1", at=self.EVENT, letter=True),
                           _customer("C-1"), _customer("C-2", loyalty="loyal"))
-        assert [(self.EVENT, self.EVENT + 2 * DAY)] * 2 == _windows(plan, "event-letter")
+        letters = {c.customer_id: (c.earliest, c.latest) for c in plan.contacts()
+                   if c.rule_id == "event-letter"}
+        assert (self.EVENT - 14 * DAY, self.EVENT - 12 * DAY) == letters["C-1"]
+        assert (_at(SHANGHAI, 2026, 11, 9, 9), _at(SHANGHAI, 2026, 11, 10, 10)) == \
+            letters["C-2"]
 
     def test_only_invited_customers_are_called(self) -> None:
         """``customers`` restricts the invitation."""

@@ -42,7 +42,7 @@ from servicekpi.domain.enums import (
     Role,
     ServiceType,
 )
-from servicekpi.exceptions import PolicyError, UnknownKeyError
+from servicekpi.exceptions import CalendarError, PolicyError, UnknownKeyError
 from servicekpi.rulebook import Rulebook
 
 __all__ = (
@@ -309,6 +309,10 @@ class FollowUpPolicy:
         if set(self.cadence) != {"a", "b", "c"}:
             raise PolicyError(f"cadence: needs exactly the tiers a, b, c "
                               f"(got {sorted(self.cadence)!r})")
+        try:  # the customer's reachable hours, checked as the calendar will read them
+            WorkCalendar(tz="UTC", hours=[list(self.customer_hours)] * 6 + [[]])
+        except CalendarError as error:
+            raise PolicyError(f"'customer_hours': {error}") from error
 
 
 def _seconds_by_priority(**hours: float) -> FrozenDict[Priority, float]:
@@ -477,7 +481,7 @@ def _default_kpis() -> FrozenDict[str, KpiTarget]:
         "answer_accuracy_rate": kpi(0.98, 0.85, higher, "share"),
         "csat_mean": kpi(4.5, 3.5, higher, "points of 5"),
         "reopen_rate": kpi(0.05, 0.20, lower, "share"),
-        "complaint_rate": kpi(0.01, 0.05, lower, "share"),
+        "complaint_rate": kpi(0.01, 0.05, lower, "complaints per ticket"),
         "sla_first_response_rate": kpi(0.95, 0.70, higher, "share"),
         "sla_resolution_rate": kpi(0.90, 0.60, higher, "share"),
         "first_response_work_seconds_median": kpi(0.5 * hour, 4 * hour, lower, "seconds"),
@@ -537,7 +541,8 @@ class Policy:
         weights: per service type (``"repair"``, …, and ``"default"``), KPI weights
             summing to 1; every weighted KPI needs a target in ``kpis``.
         satisfied_threshold: a satisfaction rating counts as satisfied (CSI) when
-            >= this, on the 1–5 scale *(documents: 4 of 5)*.
+            >= this, on the 1–5 scale (servicekpi default 4 of 5; the documents name
+            CSI but no cut-off).
         grades: grade name -> lowest composite score (0–100) of the band; the lowest
             band must start at 0 so that every score has a grade.
         tracks: appraisal track per role.

@@ -395,10 +395,12 @@ class EscalationTable:
         return len(self.complaint_ids)
 
     def fired(self, rule_id: str) -> NDArray[np.bool_]:
-        """The rows where rule *rule_id* fired."""
+        """The rows where rule *rule_id* fired (a read-only array)."""
         if rule_id not in self._fired:
             raise UnknownKeyError.for_key("rule", rule_id, self._fired)
-        return self._fired[rule_id]
+        view = self._fired[rule_id].view()
+        view.flags.writeable = False
+        return view
 
     def row_of(self, complaint_id: str) -> int:
         """The row of *complaint_id*."""

@@ -24,7 +24,8 @@ rule id                           window
                                   the end of the next working day (once per ticket)
 ``event-call``                    event − ``event_call_days_before`` .. event − 7 days; loyal
                                   customers first: 3 days earlier
-``event-letter``                  event .. + ``event_letter_days_after`` (events with letters)
+``event-letter``                  the event call's start .. + ``event_letter_days_after``
+                                  (events with letters: the letter follows the phone notice)
 ``maintenance-reminder``          due − ``maintenance_remind_days_before`` .. due − 7 days
 ``maintenance-near``              due − ``maintenance_near_days_before`` .. due
 ``cadence-a|b|c``                 by tier, ``dateutil.rrule`` from the customer's last visit
@@ -879,7 +880,8 @@ def _event(rows: _Rows, event: CustomerEvent, customers: CustomerTable, clerks: 
     rows.add("event-call", subject, rows_idx, earliest[rows_idx], earliest[rows_idx],
              latest[rows_idx], _pick(assignee, rows_idx))
     if event.letter:
-        start = np.full(len(rows_idx), at, dtype=np.int64)
+        # 然后于两日内…把通知信函寄出: the letter follows the phone notice within two days.
+        start = earliest[rows_idx]
         rows.add("event-letter", subject, rows_idx, start, start,
                  start + follow.event_letter_days_after * _DAY, _pick(assignee, rows_idx))
 
