@@ -298,6 +298,65 @@ class TestNaiveDatetimes:
         assert expected == TicketTable.from_frame(native(columns, backend), default_tz=zone)
 
 
+# Wall times near offset changes: gaps, repeats, 30-minute DST, midnight skipped and
+# repeated, a whole day skipped (Apia 2011), a standard-offset change (Moscow 2014).
+TRANSITIONS = (
+    ("America/New_York", datetime(2026, 3, 8, 2)), ("America/New_York", datetime(2026, 11, 1, 1)),
+    ("Europe/Berlin", datetime(2026, 3, 29, 2)), ("Europe/Berlin", datetime(2026, 10, 25, 2)),
+    ("America/Santiago", datetime(2026, 9, 6, 0)), ("America/Santiago", datetime(2026, 4, 4, 23)),
+    ("America/Havana", datetime(2026, 3, 8, 0)), ("America/Havana", datetime(2026, 11, 1, 0)),
+    ("Australia/Lord_Howe", datetime(2026, 10, 4, 2)),
+    ("Australia/Lord_Howe", datetime(2026, 4, 5, 1, 30)),
+    ("Pacific/Apia", datetime(2011, 12, 30, 12)), ("Europe/Moscow", datetime(2014, 10, 26, 1)),
+    ("Asia/Kathmandu", datetime(1986, 1, 1, 0, 15)),
+)
+
+
+def near(anchor: datetime) -> list[datetime]:
+    """Wall times every 7.5 minutes over 4 hours either side, and a second either side of
+    each of them, some with microseconds."""
+    steps = [anchor + timedelta(minutes=7.5 * k) for k in range(-32, 33)]
+    return [moment + timedelta(seconds=d, microseconds=u) for moment in steps
+            for d, u in ((-1, 0), (0, 0), (0, 999_999), (1, 0))]
+
+
+class TestNaivePlacement:
+    """Naive wall times are placed in default_tz exactly as from_columns places them."""
+
+    @pytest.mark.parametrize(("zone", "anchor"), TRANSITIONS,
+                             ids=[f"{z}-{a:%Y%m%d}" for z, a in TRANSITIONS])
+    def test_around_transitions(self, zone: str, anchor: datetime) -> None:
+        walls = near(anchor) + near(anchor - timedelta(days=1))
+        columns = base(len(walls), opened_at=walls)
+        expected = TicketTable.from_columns(columns, default_tz=zone)[0]["opened_at"]
+        actual = TicketTable.from_frame(pl.DataFrame(columns), default_tz=zone)[0]
+        assert expected.tolist() == actual["opened_at"].tolist()
+
+    @FAST
+    @given(walls=st.lists(st.datetimes(min_value=datetime(1965, 1, 1),
+                                       max_value=datetime(2105, 12, 31)), max_size=8),
+           zone=st.sampled_from(S.IANA_ZONES), backend=st.sampled_from(BACKENDS))
+    def test_any_wall_time(self, walls: list[datetime], zone: str, backend: str) -> None:
+        columns = base(len(walls), opened_at=walls)
+        expected = TicketTable.from_columns(columns, default_tz=zone)
+        assert expected == TicketTable.from_frame(native(columns, backend), default_tz=zone)
+
+    def test_gap_moves_forward_repeat_takes_the_first(self) -> None:
+        walls = [datetime(2026, 3, 8, 2, 30), datetime(2026, 11, 1, 1, 30)]
+        table, _ = TicketTable.from_frame(pl.DataFrame(base(2, opened_at=walls)),
+                                          default_tz="America/New_York")
+        expected = [datetime(2026, 3, 8, 7, 30, tzinfo=UTC),  # 03:30 EDT
+                    datetime(2026, 11, 1, 5, 30, tzinfo=UTC)]  # 01:30 EDT, not EST
+        assert [int(e.timestamp()) for e in expected] == table["opened_at"].tolist()
+
+    def test_outside_the_tabulated_years(self) -> None:
+        walls = [datetime(1960, 6, 1, 12), datetime(2026, 6, 1, 12), None]
+        columns = base(3, opened_at=walls)
+        expected = TicketTable.from_columns(columns, default_tz="Europe/Berlin")
+        assert expected == TicketTable.from_frame(pl.DataFrame(columns),
+                                                  default_tz="Europe/Berlin")
+
+
 class TestReport:
     """Rejected rows are reported with row, key, field, value as the frame holds it, rule."""
 

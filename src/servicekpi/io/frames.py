@@ -55,12 +55,12 @@ from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 
 import attrs
 import numpy as np
-from dateutil import tz as dateutil_tz
 from numpy.typing import NDArray
 
-from servicekpi.calendar import to_epoch
+from servicekpi.calendar import to_epoch, utc_offsets
 from servicekpi.domain import Loyalty
 from servicekpi.exceptions import (
+    CalendarError,
     InvalidChoiceError,
     MissingExtraError,
     SchemaError,
@@ -92,6 +92,7 @@ T = TypeVar("T", bound=Table)
 Series = nw.Series[Any]
 
 _TIME_DIMENSIONS: Final = ("day", "week", "month")  # the panel keys that are dates
+_DAY: Final = 86_400
 
 
 # --------------------------------------------------------------------------- in
@@ -145,8 +146,7 @@ def table_from_frame(cls: type[T], frame: Any, *,
     # from_columns on zero rows checks the column names, on_invalid and default_tz with
     # its own messages, before any column is converted.
     cls.from_columns(dict.fromkeys(names, ()), on_invalid=on_invalid, default_tz=default_tz)
-    utc_default = default_tz is not None and dateutil_tz.gettz(default_tz) == dateutil_tz.UTC
-    columns = {column: _column(cls.SCHEMA.column(column), data[column], utc_default)
+    columns = {column: _column(cls.SCHEMA.column(column), data[column], default_tz)
                for column in names}
     table, report = cls.from_columns(columns, default_tz=default_tz)
     report = _frame_values(report, data)
@@ -172,7 +172,7 @@ def _eager(frame: Any, table: str) -> nw.DataFrame[Any]:
                           f"(got {type(frame).__name__}){hint}") from None
 
 
-def _column(column: Column, series: Series, utc_default: bool) -> Any:
+def _column(column: Column, series: Series, default_tz: str | None) -> Any:
     """The column in the fastest form ``from_columns`` reads unchanged; Python values
     when no fast form carries it exactly."""
     dtype = series.dtype
@@ -182,7 +182,7 @@ def _column(column: Column, series: Series, utc_default: bool) -> Any:
         if coded is not None:
             return coded
     elif kind is Kind.TIME and isinstance(dtype, nw.Datetime):
-        return _times(series, naive=dtype.time_zone is None, utc_default=utc_default)
+        return _times(series, naive=dtype.time_zone is None, default_tz=default_tz)
     elif kind is Kind.BOOL and dtype == nw.Boolean:
         return series.fill_null(bool(column.default)).to_numpy().astype(bool)
     elif kind is Kind.COUNT and dtype.is_integer():
@@ -264,21 +264,46 @@ def _choices(labels: Sequence[str], column: Column) -> bool:
     return True
 
 
-def _times(series: Series, *, naive: bool, utc_default: bool) -> Any:
-    """Aware timestamps as int64 UTC epoch seconds (floored; null = MISSING); naive
-    ones as datetime64 when the default zone is UTC, else as Python datetimes so that
-    ``from_columns`` places (or rejects) each one exactly."""
+def _times(series: Series, *, naive: bool, default_tz: str | None) -> Any:
+    """Timestamps as int64 UTC epoch seconds (floored; null = MISSING). Naive ones are
+    placed in *default_tz* as ``from_columns`` places a naive datetime, or go in as
+    Python datetimes (so that ``from_columns`` rejects them, or places those the
+    vectorised rule cannot)."""
     if not naive:
         series = series.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
     values = series.to_numpy()
     if values.dtype.kind != "M":  # pragma: no cover - no backend gives other than datetime64
         return _python(series)
-    if naive and utc_default:
-        return values
-    if naive:
-        return values.astype("datetime64[us]").astype(object)
     # numpy floors when it coarsens a datetime64 unit, and NaT's bit pattern is MISSING.
-    return values.astype("datetime64[s]").view(np.int64)
+    seconds = values.astype("datetime64[s]").view(np.int64)
+    if not naive:
+        return seconds
+    placed = None if default_tz is None else _placed(seconds, default_tz)
+    return values.astype("datetime64[us]").astype(object) if placed is None else placed
+
+
+def _placed(wall: NDArray[np.int64], tz: str) -> NDArray[np.int64] | None:
+    """UTC epoch seconds of local wall-clock seconds in *tz*, exactly as ``from_columns``
+    reads a naive datetime with ``default_tz`` (dateutil, fold=0, ``resolve_imaginary``);
+    ``None`` outside 1970..2100 or for a zone :func:`utc_offsets` does not take.
+
+    With *before* and *after* the zone's offsets a day either side: a repeated wall
+    time is its first occurrence, ``wall - before``; a time only the later offset
+    reads back is ``wall - after``; a skipped time moves forward by the gap
+    ``after - before`` and then reads with *after*, which is ``wall - before`` again.
+    """
+    present = wall != MISSING
+    local = wall[present]
+    try:
+        before = utc_offsets(local - _DAY, tz)
+        after = utc_offsets(local + _DAY, tz)
+        early = utc_offsets(local - before, tz) == before
+        late = utc_offsets(local - after, tz) == after
+    except CalendarError:
+        return None
+    out = wall.copy()
+    out[present] = np.where(~early & late, local - after, local - before)
+    return out
 
 
 def _python(series: Series) -> list[Any]:
