@@ -692,6 +692,22 @@ class TestConsequences:
 
 
 class TestJson:
+    def test_enum_members_come_back_as_members(self) -> None:
+        """A StrEnum is a str and an IntEnum an int: both must return as members."""
+        from servicekpi import synth
+        from servicekpi.domain import EscalationLevel
+        from servicekpi.rules.analysis import PenaltyStatus
+
+        data = synth.month(seed=1, tickets=3_000, agents=12, stations=2)
+        assert data.period is not None
+        ev = evaluate(data, period=data.period)
+        back = MonthlyEvaluation.from_json(ev.to_json())
+        assert ev.complaints.penalties and ev.complaints.severe
+        assert {PenaltyStatus} == {type(p.status) for p in back.complaints.penalties}
+        assert {EscalationLevel} == {type(e.level) for e in back.complaints.severe}
+        assert [p.explain() for p in ev.complaints.penalties] == \
+            [p.explain() for p in back.complaints.penalties]
+
     def test_round_trip(self, november: MonthlyEvaluation) -> None:
         restored = MonthlyEvaluation.from_json(november.to_json())
         assert restored == november

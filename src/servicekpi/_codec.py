@@ -69,12 +69,14 @@ class Codec:
         return self._encode(value, None)
 
     def _encode(self, value: Any, memo: dict[int, int] | None) -> Any:
-        if value is None or isinstance(value, (bool, str)):
-            return str(value) if isinstance(value, str) and type(value) is not str \
-                else value
+        # Enums first: a StrEnum is a str and an IntEnum an int, but must come back as
+        # its member.
         if isinstance(value, enum.Enum):
             return {_TAG: "enum", "type": self._known(type(value)).__name__,
                     "value": value.value}
+        if value is None or isinstance(value, (bool, str)):
+            return str(value) if isinstance(value, str) and type(value) is not str \
+                else value
         if isinstance(value, (int, np.integer)):
             return int(value)
         if isinstance(value, (float, np.floating)):
