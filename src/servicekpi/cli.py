@@ -1,7 +1,12 @@
-"""The ``servicekpi`` command line (an edge: argparse, text to stdout).
+"""The ``servicekpi`` command line (an edge: argparse; data to stdout or ``--out``,
+diagnostics to stderr).
 
-Exit codes: 0 ok, 2 usage, configuration or input error (one line on stderr, no
-traceback), 3 internal error.
+Commands: ``demo``, ``evaluate``, ``validate``, ``schedule``, ``policy``, ``bench``.
+
+Exit codes: 0 ok; 1 finished, but rows were rejected and ``--fail-on-invalid`` was
+given; 2 usage, configuration or input error (one line on stderr, no traceback);
+3 internal error. Long reads and evaluations show a progress bar on stderr when it is
+a terminal and tqdm is installed (the ``progress`` extra); otherwise they are silent.
 
 .. versionadded:: 0.1
 """
@@ -9,18 +14,48 @@ traceback), 3 internal error.
 from __future__ import annotations
 
 import argparse
+import csv
 import sys
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from datetime import datetime
+from pathlib import Path
 
 from servicekpi import synth
 from servicekpi.dataset import Dataset
 from servicekpi.domain import Period
-from servicekpi.evaluation import evaluate
-from servicekpi.exceptions import ServiceKPIError
+from servicekpi.evaluation import MonthlyEvaluation, evaluate
+from servicekpi.exceptions import InvalidChoiceError, NaiveDatetimeError, ServiceKPIError
 from servicekpi.policy import Policy
 from servicekpi.report import render_text
+from servicekpi.rules.followup import plan_followups
+if TYPE_CHECKING:
+    from servicekpi.io.csv import CsvReport
+from servicekpi.tables import (
+    AgentTable,
+    CallbackTable,
+    ComplaintTable,
+    CustomerTable,
+    OrderTable,
+    RatingTable,
+    Table,
+    TicketTable,
+)
+
+_TABLES: dict[str, type[Table]] = {
+    "tickets": TicketTable, "agents": AgentTable, "customers": CustomerTable,
+    "complaints": ComplaintTable, "callbacks": CallbackTable, "ratings": RatingTable,
+    "orders": OrderTable,
+}
+_OUTPUTS = (".txt", ".md", ".html", ".json", ".csv")
+_PLAN_COLUMNS = ("rule", "kind", "subject", "subject_id", "customer_id", "earliest", "latest",
+                 "assignee", "substitute_for", "overdue")
+
+
+class _Usage(ServiceKPIError, ValueError):
+    """A command line that cannot be carried out as given (exit code 2)."""
 
 __all__ = ("main",)
 
@@ -42,6 +77,37 @@ def _parser() -> argparse.ArgumentParser:
     from servicekpi import _bench
 
     _bench.add_arguments(bench)
+    ev = commands.add_parser("evaluate", help="the monthly evaluation of CSV files")
+    ev.add_argument("--period", required=True, help="the period, e.g. 2026-10 or 2026-Q4")
+    ev.add_argument("--tz", default=None, help="IANA zone of the period and of local dates "
+                    "in the files (default: the policy calendar's zone)")
+    for name in ("tickets", "agents"):
+        ev.add_argument(f"--{name}", required=True, metavar="CSV", help=f"{name} (CSV)")
+    for name in ("customers", "complaints", "callbacks", "ratings", "orders"):
+        ev.add_argument(f"--{name}", metavar="CSV", help=f"{name} (CSV, optional)")
+    _common_input(ev)
+    ev.add_argument("--now", help="report date, ISO-8601 with offset (default: period end)")
+    ev.add_argument("--history", action="append", default=[], metavar="JSON",
+                    help="an earlier evaluation written with --out X.json (repeatable)")
+    ev.add_argument("--out", metavar="FILE", help="write the report to FILE: .txt, .md, "
+                    ".html, .json (the whole evaluation) or .csv (the scorecard); default: "
+                    "text to stdout")
+    val = commands.add_parser("validate", help="validate a CSV file against a table schema")
+    val.add_argument("file", metavar="FILE")
+    val.add_argument("--table", required=True, choices=sorted(_TABLES))
+    val.add_argument("--tz", default=None, help="IANA zone for dates without an offset")
+    _common_input(val)
+    sch = commands.add_parser("schedule", help="the follow-up plan of CSV files, as CSV")
+    sch.add_argument("--tickets", required=True, metavar="CSV")
+    sch.add_argument("--customers", required=True, metavar="CSV")
+    for name in ("agents", "callbacks"):
+        sch.add_argument(f"--{name}", metavar="CSV", help=f"{name} (CSV, optional)")
+    sch.add_argument("--now", required=True, help="plan as of, ISO-8601 with offset")
+    sch.add_argument("--tz", default=None, help="IANA zone for dates without an offset")
+    sch.add_argument("--horizon-days", type=int, default=90)
+    _common_input(sch)
+    sch.add_argument("--out", metavar="FILE", help="write the plan to FILE (CSV); "
+                     "default: stdout")
     policy = commands.add_parser("policy", help="show the policy")
     policy.add_argument("--dump-default", action="store_true",
                         help="print the default policy as TOML")
@@ -55,7 +121,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     >>> main(["policy", "--check", "/nonexistent/policy.toml"])
     2
     """
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as stop:  # argparse printed the usage line already
+        return 0 if stop.code == 0 else 2
     try:
         if args.command == "demo":
             period = Period.parse(args.month, tz=args.tz)
@@ -63,6 +132,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                                stations=args.stations, start=period)
             evaluation = evaluate(data, period=period, policy=Policy.default())
             print(render_text(evaluation, preamble=_preamble(data)), end="")
+        elif args.command == "evaluate":
+            return _evaluate(args)
+        elif args.command == "validate":
+            return _validate(args)
+        elif args.command == "schedule":
+            return _schedule(args)
         elif args.command == "bench":
             from servicekpi import _bench
 
@@ -76,6 +151,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except ServiceKPIError as error:
         print(f"servicekpi: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # a file that cannot be read or written: an input error
+        where = f": {error.filename}" if error.filename else ""
+        print(f"servicekpi: error: {error.strerror or error}{where}", file=sys.stderr)
         return 2
     except Exception as error:  # noqa: BLE001 - the last line of defence of a CLI
         print(f"servicekpi: internal error: {type(error).__name__}: {error}", file=sys.stderr)
@@ -102,3 +181,164 @@ def _preamble(data: Dataset) -> list[str]:
         lines += _counts("Tickets by service type", tickets.decode("service_type"),
                          len(tickets))
     return lines
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _common_input(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--policy", metavar="TOML", help="policy file (default: the "
+                        "documents' defaults)")
+    parser.add_argument("--encoding", default="auto", help="CSV encoding (default: auto = "
+                        "UTF-8 with or without BOM, else GB18030)")
+    parser.add_argument("--date-format", action="append", default=[], metavar="FMT",
+                        help="a strptime format for local dates (repeatable)")
+    parser.add_argument("--rejected", action="store_true",
+                        help="write the rejected rows beside each input, as "
+                             "<input>.rejected.csv")
+    parser.add_argument("--fail-on-invalid", action="store_true",
+                        help="exit with code 1 when any row was rejected")
+
+
+def _policy_of(args: argparse.Namespace) -> Policy:
+    return Policy.from_toml(Path(args.policy)) if args.policy else Policy.default()
+
+
+def _read(args: argparse.Namespace, name: str, path: str, tz: str | None,
+          reports: list[CsvReport]) -> Table:
+    from servicekpi.io.csv import read_csv
+
+    table, report = read_csv(Path(path), _TABLES[name], encoding=args.encoding,
+                             default_tz=tz, date_formats=tuple(args.date_format),
+                             rejected=True if args.rejected else None)
+    reports.append(report)
+    return table
+
+
+def _summarise(reports: list[CsvReport], fail: bool) -> int:
+    """Each file's report on stderr: counts, then its first issues as file:line."""
+    for report in reports:
+        print(report, file=sys.stderr)
+    rejected = sum(report.rows_rejected for report in reports)
+    return 1 if fail and rejected else 0
+
+
+def _moment(text: str | None, what: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise _Usage(f"{what} must be ISO-8601, e.g. 2026-11-01T00:00:00+08:00 "
+                     f"(got {text!r})") from None
+    if moment.utcoffset() is None:
+        raise NaiveDatetimeError(f"{what} needs an offset, e.g. {text}+08:00 (got {text!r})")
+    return moment
+
+
+def _steps(total: int, what: str) -> Any:
+    """A progress bar on stderr when it is a terminal and tqdm is installed, else None."""
+    if not sys.stderr.isatty():
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, desc=what, file=sys.stderr, leave=False)
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    policy = _policy_of(args)
+    tz = args.tz or policy.calendar.tz
+    period = Period.parse(args.period, tz=tz)
+    out = Path(args.out) if args.out else None
+    if out is not None and out.suffix.lower() not in _OUTPUTS:
+        raise InvalidChoiceError.for_value("--out suffix", out.suffix, _OUTPUTS)
+    now = _moment(args.now, "--now")  # arguments first: fail before reading any file
+    history = [MonthlyEvaluation.from_json(Path(path)) for path in args.history]
+    names = [n for n in ("agents", "tickets", "customers", "complaints", "callbacks",
+                         "ratings", "orders") if getattr(args, n)]
+    reports: list[CsvReport] = []
+    bar = _steps(len(names) + 1, "evaluate")
+    tables: dict[str, Any] = {}
+    for name in names:
+        tables[name] = _read(args, name, getattr(args, name), tz, reports)
+        if bar is not None:
+            bar.update(1)
+    code = _summarise(reports, args.fail_on_invalid)
+    evaluation = evaluate(Dataset(**tables, period=period), period=period, policy=policy,
+                          history=history, now=now)
+    if bar is not None:
+        bar.update(1)
+        bar.close()
+    _write_evaluation(evaluation, out)
+    return code
+
+
+def _write_evaluation(evaluation: MonthlyEvaluation, out: Path | None) -> None:
+    if out is None:
+        sys.stdout.write(render_text(evaluation))
+        return
+    suffix = out.suffix.lower()
+    if suffix == ".csv":
+        from servicekpi.io.csv import write_csv
+
+        write_csv(evaluation.scorecard.to_records(), out)
+    else:
+        if suffix == ".md":
+            text = evaluation.to_markdown()
+        elif suffix == ".html":
+            text = evaluation.to_html()
+        elif suffix == ".json":
+            text = evaluation.to_json()
+        else:
+            text = render_text(evaluation)
+        out.write_text(text, encoding="utf-8")
+    print(f"wrote {out}", file=sys.stderr)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    policy = _policy_of(args)
+    reports: list[CsvReport] = []
+    _read(args, args.table, args.file, args.tz or policy.calendar.tz, reports)
+    return _summarise(reports, args.fail_on_invalid)
+
+
+def _schedule(args: argparse.Namespace) -> int:
+    policy = _policy_of(args)
+    tz = args.tz or policy.calendar.tz
+    now = _moment(args.now, "--now")
+    reports: list[CsvReport] = []
+    tickets = _read(args, "tickets", args.tickets, tz, reports)
+    customers = _read(args, "customers", args.customers, tz, reports)
+    agents = _read(args, "agents", args.agents, tz, reports) if args.agents else None
+    callbacks = _read(args, "callbacks", args.callbacks, tz, reports) \
+        if args.callbacks else None
+    code = _summarise(reports, args.fail_on_invalid)
+    if now is None:  # pragma: no cover - argparse requires --now
+        raise _Usage("--now is required")
+    plan = plan_followups(tickets, customers, now=now, policy=policy,  # type: ignore[arg-type]
+                          agents=agents, callbacks=callbacks,  # type: ignore[arg-type]
+                          horizon_days=args.horizon_days)
+    from servicekpi.io.csv import write_csv
+
+    rows = [{"rule": c.rule_id, "kind": c.kind.value, "subject": c.subject.value,
+             "subject_id": c.subject_id, "customer_id": c.customer_id,
+             "earliest": c.earliest, "latest": c.latest, "assignee": c.assignee,
+             "substitute_for": c.substitute_for, "overdue": c.overdue}
+            for c in plan.contacts()]
+    if args.out:
+        write_csv(rows, Path(args.out))
+        print(f"wrote {args.out}: {len(rows):,} contacts", file=sys.stderr)
+    else:  # machines read stdout: plain CSV, ISO-8601 datetimes
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(_PLAN_COLUMNS)
+        for row in rows:
+            writer.writerow([_cell(row[c]) for c in _PLAN_COLUMNS])
+    return code
+
+
+def _cell(value: object) -> object:
+    if value is None:
+        return ""
+    return value.isoformat() if isinstance(value, datetime) else value
