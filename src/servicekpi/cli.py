@@ -18,7 +18,7 @@ import csv
 import sys
 from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from datetime import datetime
 from pathlib import Path
@@ -52,6 +52,9 @@ _TABLES: dict[str, type[Table]] = {
 _OUTPUTS = (".txt", ".md", ".html", ".json", ".csv")
 _PLAN_COLUMNS = ("rule", "kind", "subject", "subject_id", "customer_id", "earliest", "latest",
                  "assignee", "substitute_for", "overdue")
+
+
+T = TypeVar("T", bound=Table)
 
 
 class _Usage(ServiceKPIError, ValueError):
@@ -204,11 +207,11 @@ def _policy_of(args: argparse.Namespace) -> Policy:
     return Policy.from_toml(Path(args.policy)) if args.policy else Policy.default()
 
 
-def _read(args: argparse.Namespace, name: str, path: str, tz: str | None,
-          reports: list[CsvReport]) -> Table:
+def _read(args: argparse.Namespace, kind: type[T], path: str, tz: str | None,
+          reports: list[CsvReport]) -> T:
     from servicekpi.io.csv import read_csv
 
-    table, report = read_csv(Path(path), _TABLES[name], encoding=args.encoding,
+    table, report = read_csv(Path(path), kind, encoding=args.encoding,
                              default_tz=tz, date_formats=tuple(args.date_format),
                              rejected=True if args.rejected else None)
     reports.append(report)
@@ -262,7 +265,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     bar = _steps(len(names) + 1, "evaluate")
     tables: dict[str, Any] = {}
     for name in names:
-        tables[name] = _read(args, name, getattr(args, name), tz, reports)
+        tables[name] = _read(args, _TABLES[name], getattr(args, name), tz, reports)
         if bar is not None:
             bar.update(1)
     code = _summarise(reports, args.fail_on_invalid)
@@ -300,7 +303,7 @@ def _write_evaluation(evaluation: MonthlyEvaluation, out: Path | None) -> None:
 def _validate(args: argparse.Namespace) -> int:
     policy = _policy_of(args)
     reports: list[CsvReport] = []
-    _read(args, args.table, args.file, args.tz or policy.calendar.tz, reports)
+    _read(args, _TABLES[args.table], args.file, args.tz or policy.calendar.tz, reports)
     return _summarise(reports, args.fail_on_invalid)
 
 
@@ -308,18 +311,17 @@ def _schedule(args: argparse.Namespace) -> int:
     policy = _policy_of(args)
     tz = args.tz or policy.calendar.tz
     now = _moment(args.now, "--now")
-    reports: list[CsvReport] = []
-    tickets = _read(args, "tickets", args.tickets, tz, reports)
-    customers = _read(args, "customers", args.customers, tz, reports)
-    agents = _read(args, "agents", args.agents, tz, reports) if args.agents else None
-    callbacks = _read(args, "callbacks", args.callbacks, tz, reports) \
-        if args.callbacks else None
-    code = _summarise(reports, args.fail_on_invalid)
     if now is None:  # pragma: no cover - argparse requires --now
         raise _Usage("--now is required")
-    plan = plan_followups(tickets, customers, now=now, policy=policy,  # type: ignore[arg-type]
-                          agents=agents, callbacks=callbacks,  # type: ignore[arg-type]
-                          horizon_days=args.horizon_days)
+    reports: list[CsvReport] = []
+    tickets = _read(args, TicketTable, args.tickets, tz, reports)
+    customers = _read(args, CustomerTable, args.customers, tz, reports)
+    agents = _read(args, AgentTable, args.agents, tz, reports) if args.agents else None
+    callbacks = _read(args, CallbackTable, args.callbacks, tz, reports) \
+        if args.callbacks else None
+    code = _summarise(reports, args.fail_on_invalid)
+    plan = plan_followups(tickets, customers, now=now, policy=policy, agents=agents,
+                          callbacks=callbacks, horizon_days=args.horizon_days)
     from servicekpi.io.csv import write_csv
 
     rows = [{"rule": c.rule_id, "kind": c.kind.value, "subject": c.subject.value,
