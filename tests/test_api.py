@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 from pathlib import Path
 
@@ -64,6 +65,16 @@ class TestStableApi:
         text = DOCS.read_text(encoding="utf-8").split("## servicekpi.exceptions", 1)[1]
         undocumented = [n for n in servicekpi.exceptions.__all__ if f"`{n}`" not in text]
         assert [] == undocumented
+
+    def test_every_class_and_function_says_versionadded(self) -> None:
+        # STYLE.md §9; modules (synth, rulebook) and constants (KPIS, MISSING, ...) aside.
+        objects = {name: getattr(servicekpi, name) for name in servicekpi.__all__}
+        public = {name: obj for name, obj in objects.items()
+                  if inspect.isclass(obj) or inspect.isfunction(obj)}
+        assert len(public) > 90
+        unmarked = [name for name, obj in public.items()
+                    if ".. versionadded::" not in (obj.__doc__ or "")]
+        assert [] == unmarked
 
 
 class TestTableDocs:

@@ -224,6 +224,8 @@ def evaluate(dataset: Dataset, *, period: Period, policy: Policy | None = None,
     (['A0012', 'A0011'], 4)
     >>> MonthlyEvaluation.from_json(ev.to_json()) == ev
     True
+
+    .. versionadded:: 0.1
     """
     if not isinstance(period, Period):
         raise TypeError(f"'period' must be a Period (got {period!r})")

@@ -47,7 +47,10 @@ __all__ = (
 
 
 class ServiceKPIError(Exception):
-    """Base class of every error servicekpi raises on purpose."""
+    """Base class of every error servicekpi raises on purpose.
+
+    .. versionadded:: 0.1
+    """
 
 
 class InvalidRecordError(ServiceKPIError, ValueError):

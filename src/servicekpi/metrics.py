@@ -95,6 +95,8 @@ class KpiDefinition:
         source: the table it needs besides tickets.
         money: which of numerator and denominator are amounts of money; merging adds
             those in whole cents, so partial panels add up exactly to the cent.
+
+    .. versionadded:: 0.1
     """
 
     name: str

@@ -161,6 +161,8 @@ class KpiTarget:
     Traceback (most recent call last):
     ...
     servicekpi.exceptions.PolicyError: a higher-is-better KPI needs floor < target (got floor 0.95, target 0.9)
+
+    .. versionadded:: 0.1
     """
 
     target: float
@@ -190,6 +192,8 @@ class RaterPolicy:
     ``missing="renormalise"`` spreads a missing role's weight over the roles present;
     ``missing="fail"`` makes the score unavailable. Online-shop default *(documents)*:
     self 30 %, supervisor (store manager) 70 %.
+
+    .. versionadded:: 0.1
     """
 
     weights: FrozenDict[RaterRole, float] = attrs.field(
@@ -207,7 +211,10 @@ class RaterPolicy:
 @final
 @attrs.frozen(kw_only=True)
 class ConsequencePolicy:
-    """考核结果的运用 *(documents, online shop)*."""
+    """考核结果的运用 *(documents, online shop)*.
+
+    .. versionadded:: 0.1
+    """
 
     first_reward: float = attrs.field(default=100.0, validator=_non_negative)
     last_deduction: float = attrs.field(default=100.0, validator=_non_negative)
@@ -230,6 +237,8 @@ class EscalationPolicy:
     within ``verify_working_days``, call back within ``callback_working_days`` (servicekpi
     defaults). Penalty amounts are servicekpi defaults; ``enforce_penalties = false``
     marks a special period (仅制表未处罚).
+
+    .. versionadded:: 0.1
     """
 
     repeat_unsolved_callbacks: int = attrs.field(default=2, validator=_positive)
@@ -262,6 +271,8 @@ class Cadence:
 
     >>> Cadence(freq="monthly", interval=6).freq
     'monthly'
+
+    .. versionadded:: 0.1
     """
 
     freq: str = attrs.field(validator=_one_of("daily", "weekly", "monthly", "yearly"))
@@ -279,6 +290,8 @@ class FollowUpPolicy:
     """跟踪服务 delays (DOMAIN.md §5, calendar days unless named ``working``).
 
     All *(documents)* but ``customer_hours`` and ``home_visit_share`` (servicekpi).
+
+    .. versionadded:: 0.1
     """
 
     customer_file_days: int = attrs.field(default=2, validator=_non_negative)
@@ -322,7 +335,10 @@ def _seconds_by_priority(**hours: float) -> FrozenDict[Priority, float]:
 @final
 @attrs.frozen(kw_only=True)
 class SlaPolicy:
-    """Working-time SLA targets per priority, in working seconds (servicekpi defaults)."""
+    """Working-time SLA targets per priority, in working seconds (servicekpi defaults).
+
+    .. versionadded:: 0.1
+    """
 
     first_response: FrozenDict[Priority, float] = attrs.field(
         factory=lambda: _seconds_by_priority(urgent=0.25, high=0.5, normal=2, low=4),
@@ -347,7 +363,10 @@ class SlaPolicy:
 @final
 @attrs.frozen(kw_only=True)
 class TeamTargets:
-    """售后经营发展目标: the dealer's example year *(documents, DOMAIN.md §7)*."""
+    """售后经营发展目标: the dealer's example year *(documents, DOMAIN.md §7)*.
+
+    .. versionadded:: 0.1
+    """
 
     revenue: float = attrs.field(default=6_000_000.0, validator=_non_negative)
     insurance_revenue: float = attrs.field(default=2_200_000.0, validator=_non_negative)
@@ -412,6 +431,8 @@ class ScoringPolicy:
     Traceback (most recent call last):
     ...
     servicekpi.exceptions.PolicyError: 'key_indicator_ceiling' must be in (0, 1): the total stays strictly below the standard score (got 1.0)
+
+    .. versionadded:: 0.1
     """
 
     components: FrozenDict[str, float] = attrs.field(factory=_default_components,
@@ -451,6 +472,8 @@ class LoyaltyPolicy:
     A customer with at least ``loyal_min_visits`` tickets in the ``window_days`` before
     the period's end is LOYAL; with at most ``lost_max_visits`` it is LOST; otherwise
     ORDINARY. Thresholds are servicekpi defaults (the documents name the classes only).
+
+    .. versionadded:: 0.1
     """
 
     window_days: int = attrs.field(default=365, validator=_positive)

@@ -312,6 +312,8 @@ class Rule:
     Raises:
         PolicyError: an empty id, a GENERAL target (every complaint is general already),
             or ``level_at_least`` of a level not below the rule's own.
+
+    .. versionadded:: 0.1
     """
 
     id: str
@@ -346,6 +348,8 @@ class Rulebook:
 
     Evaluation takes the rules by ascending target level, so ``level_at_least`` sees
     everything below; the complaint's level is the maximum over the fired rules.
+
+    .. versionadded:: 0.1
     """
 
     rules: tuple[Rule, ...] = attrs.field(converter=_rules)

@@ -259,6 +259,8 @@ class ValidationIssue:
         value: the value as given.
         rule: what was expected, in words.
         code: a stable machine code (``required``, ``time_order``, ``unique``, …).
+
+    .. versionadded:: 0.1
     """
 
     row: int

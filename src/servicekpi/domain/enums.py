@@ -60,7 +60,10 @@ def _label(cls: type[enum.Enum]) -> str:
 
 
 class Role(_Choice):
-    """岗位: what an agent does."""
+    """岗位: what an agent does.
+
+    .. versionadded:: 0.1
+    """
 
     SERVICE_MANAGER = "service_manager"  # 售后服务经理
     SERVICE_REPRESENTATIVE = "service_representative"  # 客户服务代表
@@ -78,14 +81,20 @@ class Role(_Choice):
 
 
 class AppraisalTrack(_Choice):
-    """Which appraisal method applies to a role."""
+    """Which appraisal method applies to a role.
+
+    .. versionadded:: 0.1
+    """
 
     PERFORMANCE_AGREEMENT = "performance_agreement"  # 绩效协议模式
     KEY_INDICATORS = "key_indicators"  # 关键指标 / 关键行为考核法
 
 
 class ServiceType(_Choice):
-    """不同类型的售后服务: the KPI mix and weights depend on it."""
+    """不同类型的售后服务: the KPI mix and weights depend on it.
+
+    .. versionadded:: 0.1
+    """
 
     REPAIR = "repair"
     CONSULTATION = "consultation"
@@ -97,7 +106,10 @@ class ServiceType(_Choice):
 
 
 class Channel(_Choice):
-    """How the customer reached the service team."""
+    """How the customer reached the service team.
+
+    .. versionadded:: 0.1
+    """
 
     PHONE = "phone"
     ONLINE = "online"
@@ -108,7 +120,10 @@ class Channel(_Choice):
 
 
 class Priority(_Choice):
-    """Ticket priority; HIGH and URGENT tickets count as complex problems."""
+    """Ticket priority; HIGH and URGENT tickets count as complex problems.
+
+    .. versionadded:: 0.1
+    """
 
     LOW = "low"
     NORMAL = "normal"
@@ -117,7 +132,10 @@ class Priority(_Choice):
 
 
 class Tier(_Choice):
-    """ABC importance of a customer; sets the contact cadence."""
+    """ABC importance of a customer; sets the contact cadence.
+
+    .. versionadded:: 0.1
+    """
 
     A = "a"
     B = "b"
@@ -125,7 +143,10 @@ class Tier(_Choice):
 
 
 class Loyalty(_Choice):
-    """忠诚客户 / 一般客户 / 流失客户."""
+    """忠诚客户 / 一般客户 / 流失客户.
+
+    .. versionadded:: 0.1
+    """
 
     LOYAL = "loyal"
     ORDINARY = "ordinary"
@@ -133,7 +154,10 @@ class Loyalty(_Choice):
 
 
 class ComplaintSource(_Choice):
-    """Where a complaint came in."""
+    """Where a complaint came in.
+
+    .. versionadded:: 0.1
+    """
 
     HOTLINE = "hotline"
     ONLINE = "online"
@@ -142,7 +166,10 @@ class ComplaintSource(_Choice):
 
 
 class ComplaintFlag(_Choice):
-    """Severity signals attached to a complaint (情节严重)."""
+    """Severity signals attached to a complaint (情节严重).
+
+    .. versionadded:: 0.1
+    """
 
     MEDIA = "media"
     REGULATOR = "regulator"
@@ -151,7 +178,10 @@ class ComplaintFlag(_Choice):
 
 
 class EscalationLevel(enum.IntEnum):
-    """一般 < 重复 < 恶性; ordered, so the level of a complaint is a ``max``."""
+    """一般 < 重复 < 恶性; ordered, so the level of a complaint is a ``max``.
+
+    .. versionadded:: 0.1
+    """
 
     GENERAL = 0
     REPEAT = 1
@@ -172,7 +202,10 @@ class EscalationLevel(enum.IntEnum):
 
 
 class CallbackOutcome(_Choice):
-    """What a follow-up call achieved."""
+    """What a follow-up call achieved.
+
+    .. versionadded:: 0.1
+    """
 
     SOLVED = "solved"
     UNSOLVED = "unsolved"
@@ -180,7 +213,10 @@ class CallbackOutcome(_Choice):
 
 
 class CallbackSubject(_Choice):
-    """What a callback is about."""
+    """What a callback is about.
+
+    .. versionadded:: 0.1
+    """
 
     TICKET = "ticket"
     COMPLAINT = "complaint"
@@ -189,7 +225,10 @@ class CallbackSubject(_Choice):
 
 
 class RaterRole(_Choice):
-    """Who gives a 360° rating."""
+    """Who gives a 360° rating.
+
+    .. versionadded:: 0.1
+    """
 
     SELF = "self"
     SUPERVISOR = "supervisor"
@@ -200,14 +239,20 @@ class RaterRole(_Choice):
 
 
 class Direction(_Choice):
-    """Whether a higher or a lower KPI value is better."""
+    """Whether a higher or a lower KPI value is better.
+
+    .. versionadded:: 0.1
+    """
 
     HIGHER = "higher"
     LOWER = "lower"
 
 
 class PeriodKind(_Choice):
-    """The length of an appraisal period."""
+    """The length of an appraisal period.
+
+    .. versionadded:: 0.1
+    """
 
     MONTH = "month"
     QUARTER = "quarter"

@@ -47,7 +47,10 @@ __all__ = ("ComplaintAnalysis", "PenaltyRow", "PenaltyStatus", "StationShare",
 
 
 class PenaltyStatus(enum.StrEnum):
-    """Whether a penalty is applied or only recorded (仅制表未处罚)."""
+    """Whether a penalty is applied or only recorded (仅制表未处罚).
+
+    .. versionadded:: 0.1
+    """
 
     ENFORCED = "enforced"
     RECORD_ONLY = "record_only"
@@ -56,7 +59,10 @@ class PenaltyStatus(enum.StrEnum):
 @final
 @attrs.frozen(kw_only=True)
 class StationShare:
-    """A station's complaints against its volume, and its rank (1 = lowest share)."""
+    """A station's complaints against its volume, and its rank (1 = lowest share).
+
+    .. versionadded:: 0.1
+    """
 
     station_id: str
     complaints: int
@@ -71,6 +77,8 @@ class PenaltyRow:
     """One responsible person's penalty for a station's repeat and severe complaints.
 
     ``complaint_ids`` lists the complaints it is for, so the row explains itself.
+
+    .. versionadded:: 0.1
     """
 
     responsible: str
@@ -106,6 +114,8 @@ class ComplaintAnalysis:
         penalties: the penalty summary, largest amount first.
         special_period: whether penalties were only recorded.
         report: callbacks that could not be used (unknown complaint, too early).
+
+    .. versionadded:: 0.1
     """
 
     period: Period
@@ -168,6 +178,8 @@ def complaint_analysis(complaints: ComplaintTable, callbacks: CallbackTable | No
     [1, 2, 3, 4]
     >>> analysis.penalties[0].status.value
     'enforced'
+
+    .. versionadded:: 0.1
     """
     policy = policy or Policy.default()
     if not isinstance(period, Period):

@@ -83,6 +83,8 @@ class Escalation:
         fired: ids of the rules that fired, in rule-book order.
         reasons: one sentence per fired rule, aligned with ``fired``.
         evidence: sorted ids of the callbacks and complaints that made rules fire.
+
+    .. versionadded:: 0.1
     """
 
     complaint_id: str
@@ -323,6 +325,8 @@ def escalate(complaint: Complaint, *, callbacks: Iterable[Callback] = (),
     ('SEVERE', ('severe-source',))
     >>> e.reasons
     ("received as walk-in: source is 'walk_in'",)
+
+    .. versionadded:: 0.1
     """
     policy = policy or Policy.default()
     at = _now(now)
@@ -468,6 +472,8 @@ def escalate_table(complaints: ComplaintTable, callbacks: CallbackTable | None =
     ...                        now=datetime(2026, 11, 1, tzinfo=timezone.utc))
     >>> sum(table.counts_by_level().values()) == len(data.complaints)
     True
+
+    .. versionadded:: 0.1
     """
     if not isinstance(complaints, ComplaintTable):
         raise TypeError(f"'complaints' must be a ComplaintTable (got {type(complaints).__name__})")

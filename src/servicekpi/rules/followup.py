@@ -91,7 +91,10 @@ _FREQ: Final = {"daily": rrule.DAILY, "weekly": rrule.WEEKLY, "monthly": rrule.M
 
 
 class FollowUpKind(enum.StrEnum):
-    """What a contact is."""
+    """What a contact is.
+
+    .. versionadded:: 0.1
+    """
 
     CUSTOMER_FILE = "customer_file"
     CALL = "call"
@@ -129,6 +132,8 @@ class CustomerEvent:
     """A customer event (club day, promotion, free check) to phone about and write after.
 
     ``customers``: who is invited (``None``: every customer of the table).
+
+    .. versionadded:: 0.1
     """
 
     event_id: str
@@ -140,7 +145,10 @@ class CustomerEvent:
 @final
 @attrs.frozen(kw_only=True)
 class MaintenanceDue:
-    """A customer's maintenance due date (e.g. a vehicle's next service)."""
+    """A customer's maintenance due date (e.g. a vehicle's next service).
+
+    .. versionadded:: 0.1
+    """
 
     customer_id: str
     due: datetime
@@ -154,6 +162,8 @@ class StaffAvailability:
 
     ``absences``: agent id -> ``(start, end)`` aware datetimes (half-open);
     ``substitutes``: absent agent id -> the agent who stands in.
+
+    .. versionadded:: 0.1
     """
 
     absences: Mapping[str, Sequence[tuple[datetime, datetime]]] = attrs.field(factory=dict)
@@ -163,7 +173,10 @@ class StaffAvailability:
 @final
 @attrs.frozen(kw_only=True)
 class FollowUp:
-    """One due contact, with aware datetimes in the service centre's zone."""
+    """One due contact, with aware datetimes in the service centre's zone.
+
+    .. versionadded:: 0.1
+    """
 
     rule_id: str
     kind: FollowUpKind
@@ -178,7 +191,10 @@ class FollowUp:
 
 
 class ReconcileStatus(enum.StrEnum):
-    """What became of a due contact."""
+    """What became of a due contact.
+
+    .. versionadded:: 0.1
+    """
 
     ON_TIME = "on_time"
     LATE = "late"
@@ -427,6 +443,8 @@ def cadence_dates(cadence: Cadence, dtstart: datetime, after: datetime,
     >>> [d.date().isoformat() for d in cadence_dates(Cadence(freq="monthly"), start, start,
     ...                                                datetime(2026, 6, 1, tzinfo=timezone.utc))]
     ['2026-03-31', '2026-05-31']
+
+    .. versionadded:: 0.1
     """
     for name, value in (("dtstart", dtstart), ("after", after), ("until", until)):
         _epoch(value, name)
@@ -623,6 +641,8 @@ def plan_followups(tickets: TicketTable, customers: CustomerTable, *, now: datet
     ...                       now=datetime(2026, 11, 1, tzinfo=timezone.utc))
     >>> sorted(plan.counts())
     ['cadence-a', 'cadence-b', 'customer-file', 'first-call', 'home-visit', 'lost-customer', 'quality-call', 'report-unanswered', 'second-call']
+
+    .. versionadded:: 0.1
     """
     policy = policy or Policy.default()
     at = _epoch(now, "now")

@@ -38,7 +38,10 @@ __all__ = ("Consequence", "ConsequenceKind", "consequences")
 
 
 class ConsequenceKind(enum.StrEnum):
-    """What a ranking leads to."""
+    """What a ranking leads to.
+
+    .. versionadded:: 0.1
+    """
 
     REWARD = "reward"
     DEDUCTION = "deduction"
@@ -53,6 +56,8 @@ class Consequence:
 
     ``amount`` is signed (a reward is positive, a deduction negative, 0 otherwise);
     ``due`` is set for an improvement plan.
+
+    .. versionadded:: 0.1
     """
 
     agent_id: str
@@ -90,6 +95,8 @@ def consequences(scorecard: Scorecard, *, report_date: datetime,
     A0007 improvement_plan 0.0 2026-11-10
     A0005 improvement_plan 0.0 2026-11-10
     A0005 deduction -100.0 None
+
+    .. versionadded:: 0.1
     """
     if not isinstance(report_date, datetime) or report_date.utcoffset() is None:
         raise NaiveDatetimeError(f"'report_date' must be a timezone-aware datetime "

@@ -87,6 +87,8 @@ class ScoreLine:
         rule: how ``points`` follow from the rest, in words.
         adjustment: a deduction, cap or renormalisation applied, in words; ``""`` if
             none.
+
+    .. versionadded:: 0.1
     """
 
     component: str
@@ -107,6 +109,8 @@ class Explanation:
     """Why an agent got its score: every line, the parts, the grade and the rank.
 
     ``str(explanation)`` is a text an agent can be shown (公平、公正、公开).
+
+    .. versionadded:: 0.1
     """
 
     agent_id: str
@@ -331,6 +335,8 @@ def score_agents(dataset: Dataset, *, period: Period, policy: Policy | None = No
     [1, 2, 3, 4, 5, 6, 7, 8]
     >>> card.ranking()[:3]
     ['A0008', 'A0006', 'A0004']
+
+    .. versionadded:: 0.1
     """
     policy = Policy.default() if policy is None else policy
     roster = dataset.agents
