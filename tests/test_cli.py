@@ -104,6 +104,17 @@ class TestValidate:
         rejected = tmp_path / "t.rejected.csv"
         assert "T-2" in rejected.read_text(encoding="utf-8")
 
+    def test_local_dates_need_an_explicit_zone(
+            self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """Never assumed: without --tz a date without an offset is a rejected row."""
+        path = tmp_path / "t.csv"
+        path.write_text(self.BAD.splitlines()[0] + "\n"
+                        "T-1,A-1,S1,C-1,repair,phone,2026-10-05T09:00:00\n", encoding="utf-8")
+        assert 1 == main(["validate", str(path), "--table", "tickets", "--fail-on-invalid"])
+        assert "[naive_datetime]" in capsys.readouterr().err
+        assert 0 == main(["validate", str(path), "--table", "tickets", "--fail-on-invalid",
+                          "--tz", "Asia/Shanghai"])
+
     def test_missing_file_is_one_clear_line(
             self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         assert 2 == main(["validate", str(tmp_path / "nope.csv"), "--table", "tickets"])

@@ -692,6 +692,25 @@ class TestConsequences:
 
 
 class TestJson:
+    @pytest.mark.parametrize("evaluation", [
+        {"$t": "attrs", "type": "MonthlyEvaluation", "fields": []},
+        {"$t": "map", "str": True, "items": []},
+        {"$t": "array", "dtype": "V100000000", "shape": [1000], "base64": ""},
+        {"$t": "array", "dtype": "<i8", "shape": [1000000], "base64": "AAAAAAAAAAA="},
+        {"$t": "datetime", "value": "2026-01-01T00:00:00+00:00", "zone": "/etc/localtime",
+         "tzlib": "dateutil"},
+        {"$t": "datetime", "value": "2026-01-01T00:00:00+00:00",
+         "zone": "EST5EDT,M3.2.0,M11.1.0", "tzlib": "dateutil"},
+    ], ids=["fields-list", "items-list", "huge-dtype", "short-payload", "zone-path",
+            "posix-zone"])
+    def test_malformed_documents_are_format_errors(self, evaluation: object) -> None:
+        import json
+
+        text = json.dumps({"format": "servicekpi.MonthlyEvaluation/1",
+                           "evaluation": evaluation})
+        with pytest.raises(EvaluationFormatError, match="^not a servicekpi evaluation: "):
+            MonthlyEvaluation.from_json(text)
+
     def test_enum_members_come_back_as_members(self) -> None:
         """A StrEnum is a str and an IntEnum an int: both must return as members."""
         from servicekpi import synth

@@ -17,6 +17,7 @@ import base64
 import enum
 import json
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -171,6 +172,9 @@ class Codec:
             zone = data["zone"]
             if not zone:
                 return moment
+            if not isinstance(zone, str) or not _ZONE_NAME.fullmatch(zone) or ".." in zone:
+                # an IANA name only: no file path, no POSIX TZ string, no local zone
+                raise ValueError(f"not an IANA time zone name: {zone!r}")
             if data.get("tzlib") == "dateutil":
                 found = dateutil_tz.gettz(zone)
                 if found is None:
@@ -182,12 +186,19 @@ class Codec:
         if tag == "decimal":
             return Decimal(data["value"])
         if tag == "array":
-            dtype = np.dtype(data["dtype"])
+            dtype = _safe_dtype(data["dtype"])
+            size = math.prod(data["shape"])
             if "base64" in data:
-                raw = np.frombuffer(base64.b64decode(data["base64"]),
-                                    dtype=np.dtype(data.get("packed", data["dtype"])))
+                packed = _safe_dtype(data.get("packed", data["dtype"]))
+                payload = base64.b64decode(data["base64"])
+                if len(payload) != size * packed.itemsize:
+                    raise ValueError(f"array of shape {data['shape']} holds "
+                                     f"{len(payload)} bytes")
+                raw = np.frombuffer(payload, dtype=packed)
                 return raw.astype(dtype.newbyteorder("="), copy=True).reshape(data["shape"])
             values = data["data"]
+            if not isinstance(values, list) or len(values) != size:
+                raise ValueError(f"array of shape {data['shape']} holds the wrong data")
             if dtype.kind == "f":
                 values = [math.nan if v is None else float(v) for v in values]
             elif dtype.kind not in "iub":
@@ -222,6 +233,20 @@ class Codec:
             return self._types[name]
         except KeyError:
             raise ValueError(f"unknown type {name!r} in the document") from None
+
+
+_ZONE_NAME: Final = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*")
+_DTYPE_KINDS: Final = frozenset("iufbO")
+
+
+def _safe_dtype(spec: Any) -> np.dtype[Any]:
+    """A dtype a document may ask for: numbers, booleans and objects of normal size."""
+    if not isinstance(spec, str):
+        raise ValueError(f"not a dtype: {spec!r}")
+    dtype = np.dtype(spec)
+    if dtype.kind not in _DTYPE_KINDS or dtype.itemsize > 16:
+        raise ValueError(f"dtype {spec!r} is not one servicekpi writes")
+    return dtype
 
 
 def _zone_name(zone: Any) -> tuple[str | None, str | None]:

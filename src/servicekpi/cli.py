@@ -18,10 +18,9 @@ import csv
 import sys
 from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
-
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from servicekpi import synth
 from servicekpi.dataset import Dataset
@@ -31,8 +30,6 @@ from servicekpi.exceptions import InvalidChoiceError, NaiveDatetimeError, Servic
 from servicekpi.policy import Policy
 from servicekpi.report import render_text
 from servicekpi.rules.followup import plan_followups
-if TYPE_CHECKING:
-    from servicekpi.io.csv import CsvReport
 from servicekpi.tables import (
     AgentTable,
     CallbackTable,
@@ -43,6 +40,11 @@ from servicekpi.tables import (
     Table,
     TicketTable,
 )
+
+if TYPE_CHECKING:
+    from servicekpi.io.csv import CsvReport
+
+__all__ = ("main",)
 
 _TABLES: dict[str, type[Table]] = {
     "tickets": TicketTable, "agents": AgentTable, "customers": CustomerTable,
@@ -59,8 +61,6 @@ T = TypeVar("T", bound=Table)
 
 class _Usage(ServiceKPIError, ValueError):
     """A command line that cannot be carried out as given (exit code 2)."""
-
-__all__ = ("main",)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -82,8 +82,9 @@ def _parser() -> argparse.ArgumentParser:
     _bench.add_arguments(bench)
     ev = commands.add_parser("evaluate", help="the monthly evaluation of CSV files")
     ev.add_argument("--period", required=True, help="the period, e.g. 2026-10 or 2026-Q4")
-    ev.add_argument("--tz", default=None, help="IANA zone of the period and of local dates "
-                    "in the files (default: the policy calendar's zone)")
+    ev.add_argument("--tz", default=None, help="IANA zone of local dates (without an "
+                    "offset) in the files; without it such dates are rejected rows. The "
+                    "period is in this zone, else in the policy calendar's")
     for name in ("tickets", "agents"):
         ev.add_argument(f"--{name}", required=True, metavar="CSV", help=f"{name} (CSV)")
     for name in ("customers", "complaints", "callbacks", "ratings", "orders"):
@@ -252,8 +253,8 @@ def _steps(total: int, what: str) -> Any:
 
 def _evaluate(args: argparse.Namespace) -> int:
     policy = _policy_of(args)
-    tz = args.tz or policy.calendar.tz
-    period = Period.parse(args.period, tz=tz)
+    tz = args.tz  # naive dates are placed only in a zone the user names
+    period = Period.parse(args.period, tz=tz or policy.calendar.tz)
     out = Path(args.out) if args.out else None
     if out is not None and out.suffix.lower() not in _OUTPUTS:
         raise InvalidChoiceError.for_value("--out suffix", out.suffix, _OUTPUTS)
@@ -303,13 +304,13 @@ def _write_evaluation(evaluation: MonthlyEvaluation, out: Path | None) -> None:
 def _validate(args: argparse.Namespace) -> int:
     policy = _policy_of(args)
     reports: list[CsvReport] = []
-    _read(args, _TABLES[args.table], args.file, args.tz or policy.calendar.tz, reports)
+    _read(args, _TABLES[args.table], args.file, args.tz, reports)
     return _summarise(reports, args.fail_on_invalid)
 
 
 def _schedule(args: argparse.Namespace) -> int:
     policy = _policy_of(args)
-    tz = args.tz or policy.calendar.tz
+    tz = args.tz
     now = _moment(args.now, "--now")
     if now is None:  # pragma: no cover - argparse requires --now
         raise _Usage("--now is required")

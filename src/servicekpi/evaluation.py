@@ -93,7 +93,7 @@ class MonthlyEvaluation:
         team: team targets against actuals.
         loyalty: each customer's loyalty class from return visits.
 
-    Two evaluations are equal when their JSON texts are.
+    Two evaluations are equal when they write the same JSON document.
 
     .. versionadded:: 0.1
     """
@@ -152,7 +152,7 @@ class MonthlyEvaluation:
                                         f"expected {_FORMAT!r})")
         try:
             evaluation = _CODEC.from_document(document.get("evaluation"))
-        except (ValueError, TypeError, KeyError) as error:
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError) as error:
             raise EvaluationFormatError(f"not a servicekpi evaluation: {error}") from error
         if not isinstance(evaluation, MonthlyEvaluation):
             raise EvaluationFormatError("not a servicekpi evaluation: the document holds "
@@ -186,7 +186,8 @@ class MonthlyEvaluation:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, MonthlyEvaluation):
             return NotImplemented
-        return self is other or self.to_json() == other.to_json()
+        # The codec's documents, not their JSON texts: equal data, without the dumping.
+        return self is other or _CODEC.to_document(self) == _CODEC.to_document(other)
 
     __hash__ = None  # type: ignore[assignment]
 

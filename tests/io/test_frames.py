@@ -678,3 +678,14 @@ class TestWithoutNarwhals:
         monkeypatch.delitem(sys.modules, "servicekpi.io.frames")
         with pytest.raises(MissingExtraError, match=self.MESSAGE):
             panel.to_frame()
+
+
+@pytest.mark.parametrize("backend", ["pandas", "polars", "pyarrow"])
+def test_text_column_starting_with_null(backend: str) -> None:
+    """polars cannot build a string column from an object array that starts with None."""
+    from servicekpi.io.frames import _Builder
+
+    builder = _Builder(backend)
+    builder.texts("customer_id", [None, "C-1"])
+    column = nw.from_native(builder.build(), eager_only=True)["customer_id"]
+    assert ([True, False], "C-1") == (column.is_null().to_list(), column.to_list()[1])

@@ -400,9 +400,9 @@ class _Builder:
         self.schema[name] = nw.Boolean()
 
     def texts(self, name: str, values: Sequence[str | None] | NDArray[Any]) -> None:
-        column = np.empty(len(values), dtype=object)
-        column[:] = values
-        self.data[name] = column
+        # A list, not an object array: polars cannot build a string column from an
+        # object array that starts with None.
+        self.data[name] = values.tolist() if isinstance(values, np.ndarray) else list(values)
         self.schema[name] = nw.String()
 
     def text_lists(self, name: str, values: Iterable[Sequence[str]]) -> None:
