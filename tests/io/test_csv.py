@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from dateutil import tz as dateutil_tz
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -37,7 +38,7 @@ from servicekpi.exceptions import (
     UnknownKeyError,
     ValidationFailedError,
 )
-from servicekpi.io.csv import CHUNK_ROWS, CsvReport, read_csv, write_csv
+from servicekpi.io.csv import CHUNK_ROWS, read_csv, write_csv
 from servicekpi.kernel import MISSING
 from servicekpi.tables import Table, ValidationReport
 
@@ -109,6 +110,26 @@ def lines_by_hand(path: Path, encoding: str = "utf-8") -> list[int]:
             header_seen = header_seen or bool(record)
             previous = reader.line_num
     return starts
+
+
+def by_hand(cell: str, formats: Sequence[str], zone: str) -> int | None:
+    """Epoch seconds of a time cell read the slow, sure way: ISO-8601 first, then each
+    format in order, a naive result in *zone*; ``None`` when it is no time."""
+    text = cell.strip()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        for pattern in formats:
+            try:
+                moment = datetime.strptime(text, pattern)
+                break
+            except ValueError:
+                continue
+        else:
+            return None
+    if moment.tzinfo is None:
+        moment = dateutil_tz.resolve_imaginary(moment.replace(tzinfo=dateutil_tz.gettz(zone)))
+    return (moment - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(seconds=1)
 
 
 class TestEncodings:
@@ -271,6 +292,45 @@ class TestDates:
                           {"opened_at": text[:11] + "23:59:59"})
         path = write_records(folder / "t.csv", records)
         self.assert_same(path, records, zone)
+
+    @pytest.mark.parametrize(("cells", "formats"), [
+        (["2026-05-10 09:00", "2026-13-10 09:00"], ["%Y-%d-%m %H:%M"]),  # ISO goes first
+        (["2026年10月05日 09:05", "2026年10月5日 9:05", "2026年02月30日 09:05"],
+         ["%Y年%m月%d日 %H:%M"]),
+        (["20261005 0905", "20261305 0905", "2026100509"], ["%Y%m%d %H%M", "%Y%m%d%H"]),
+        (["05.10.2026", "05.10.2026 09:05", "5.10.2026", "31.02.2026"],
+         ["%d.%m.%Y", "%d.%m.%Y %H:%M"]),
+        (["2026/10/05 09:05:60", "2026/10/05  09:05:00", "2026/10/05t09:05:00",
+          "2026/10/05T09:05:00"], ["%Y/%m/%dT%H:%M:%S"]),
+        (["10/05/2026 09:05", "0000/10/05 09:05"], ["%m/%d/%Y %H:%M", "%Y/%m/%d %H:%M"]),
+    ])
+    def test_date_formats_as_strptime_reads_them(self, folder: Path, cells: list[str],
+                                                 formats: list[str]) -> None:
+        records = tickets(*({"opened_at": cell} for cell in cells))
+        path = write_records(folder / "t.csv", records)
+        table, report = read_csv(path, TicketTable, date_formats=formats,
+                                 default_tz="Europe/Berlin", rejected=True)
+        expected = [by_hand(cell, formats, "Europe/Berlin") for cell in cells]
+        assert [e for e in expected if e is not None] == table["opened_at"].tolist()
+        assert [i for i, e in enumerate(expected) if e is None] == list(report.rejected_rows)
+
+    @PROPERTY
+    @given(moments=st.lists(st.datetimes(min_value=datetime(1, 1, 1),
+                                         max_value=datetime(9999, 12, 31)),
+                            min_size=1, max_size=12),
+           pattern=st.sampled_from(["%Y/%m/%d %H:%M", "%d.%m.%Y %H:%M:%S", "%Y%m%d",
+                                    "%Y-%d-%m %H:%M", "%Y年%m月%d日", "%m/%d/%Y"]),
+           zone=st.sampled_from(["Europe/Berlin", "Asia/Shanghai"]))
+    def test_fixed_width_formats_as_strptime(self, moments: list[datetime], pattern: str,
+                                             zone: str) -> None:
+        cells = [m.strftime(pattern.replace("%Y", f"{m.year:04d}")) for m in moments]
+        records = tickets(*({"opened_at": cell} for cell in cells))
+        with tempfile.TemporaryDirectory() as name:
+            path = write_records(Path(name, "t.csv"), records)
+            table, report = read_csv(path, TicketTable, date_formats=[pattern],
+                                     default_tz=zone)
+        expected = [by_hand(cell, [pattern], zone) for cell in cells]
+        assert [e for e in expected if e is not None] == table["opened_at"].tolist()
 
     def test_default_tz_must_be_a_zone(self, folder: Path) -> None:
         path = write_records(folder / "t.csv", tickets({}))

@@ -251,7 +251,7 @@ def read_csv(path: str | os.PathLike[str], table: type[_T], *,
             never lingers.
         on_invalid: ``"report"`` keeps going and reports rejected rows; ``"raise"``
             reads the whole file, writes *rejected*, then raises.
-        chunk_rows: records validated at a time.
+        chunk_rows: records validated at a time (default :data:`CHUNK_ROWS`).
 
     Returns:
         The table of valid rows and the :class:`CsvReport`.
@@ -310,8 +310,8 @@ def read_csv(path: str | os.PathLike[str], table: type[_T], *,
             codecs.lookup(encoding)
         except LookupError:
             raise ValueError(f"unknown encoding {encoding!r}") from None
-    reader = _Reader(table=table, name=name, zone=zone, default_tz=default_tz,
-                     formats=tuple(date_formats), chunk_rows=chunk_rows)
+    reader = _Reader(table=table, name=name, default_tz=default_tz,
+                     clock=_Clock(zone, tuple(date_formats)), chunk_rows=chunk_rows)
     with source.open(encoding=encoding, newline="") as handle:
         records = csv.reader(handle, delimiter=delimiter)
         try:
@@ -485,9 +485,8 @@ class _Reader(Generic[_T]):
 
     table: type[_T]
     name: str
-    zone: tzinfo | None
     default_tz: str | None
-    formats: tuple[str, ...]
+    clock: _Clock
     chunk_rows: int
     width: int = 0
     index: dict[str, int] = attrs.field(factory=dict)  # schema column -> position
@@ -504,7 +503,7 @@ class _Reader(Generic[_T]):
     def schema(self) -> Schema:
         return self.table.SCHEMA
 
-    def start(self, records: Iterator[list[str]], columns: Mapping[str, str],
+    def start(self, records: Any, columns: Mapping[str, str],
               ignore_unknown: bool) -> list[str]:
         """Read the header and match it to the schema; return the header as read."""
         schema = self.schema
@@ -515,7 +514,7 @@ class _Reader(Generic[_T]):
         header = next((record for record in records if record), None)
         if header is None:
             raise SchemaError(f"{self.name}: no header row (the file is empty)")
-        self.line = getattr(records, "line_num", 1)
+        self.line = records.line_num
         self.width = len(header)
         unknown = []
         for position, cell in enumerate(header):
@@ -578,11 +577,12 @@ class _Reader(Generic[_T]):
                                   code="cell_count")
                   for i, record in chunk.odd.items()]
         cells, good_rows = chunk.columns, chunk.good_rows
-        data = {name: _prepared(schema.column(name), cells[at], self.zone, self.formats)
+        data = {name: _prepared(schema.column(name), cells[at], self.clock)
                 for name, at in self.index.items()}
         part, report = self.table.from_columns(data, default_tz=self.default_tz)
+        formats = self.clock.formats
         date_rule = (f"ISO-8601 text with a UTC offset, or text in one of the "
-                     f"date_formats {', '.join(map(repr, self.formats))}")
+                     f"date_formats {', '.join(map(repr, formats))}")
         rejected = set()
         for issue in report.issues:
             at = self.index.get(issue.field)
@@ -590,7 +590,7 @@ class _Reader(Generic[_T]):
             issues.append(ValidationIssue(
                 row=row0 + good_rows[issue.row], key=issue.key, field=issue.field,
                 value=issue.value if at is None else cells[at][issue.row],
-                rule=date_rule if issue.code == "bad_datetime" and self.formats
+                rule=date_rule if issue.code == "bad_datetime" and formats
                 else issue.rule, code=issue.code))
         if key is not None and key_at is not None:
             part = self._unique_across_chunks(part, cells[key_at], data[key], good_rows,
@@ -650,11 +650,10 @@ class _Reader(Generic[_T]):
 # stays the one judge of bad values.
 
 
-def _prepared(column: Column, cells: Sequence[str], zone: tzinfo | None,
-              formats: tuple[str, ...]) -> Any:
+def _prepared(column: Column, cells: Sequence[str], clock: _Clock) -> Any:
     kind = column.kind
     if kind is Kind.TIME:
-        return _times(cells, zone, formats)
+        return clock.read(cells)
     if kind in (Kind.ID, Kind.ZONE):
         return _coded_ids(cells)
     if kind is Kind.CHOICE:
@@ -750,108 +749,211 @@ def _iso_template() -> tuple[NDArray[np.uint32], NDArray[np.uint32]]:
 
 
 _ISO_LOW, _ISO_SPAN = _iso_template()
+_ISO_FIELDS: Final = {"Y": 0, "m": 5, "d": 8, "H": 11, "M": 14, "S": 17}
+_FIELD_WIDTHS: Final = {"Y": 4, "m": 2, "d": 2, "H": 2, "M": 2, "S": 2}
 _MONTH_DAYS: Final = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 _NAIVE_EPOCH: Final = datetime(1970, 1, 1)
+_DIGIT: Final = -1
 
 
-def _iso_seconds(cells: Sequence[str]) -> tuple[NDArray[np.int64], NDArray[np.bool_],
-                                                NDArray[np.bool_]]:
-    """The cells written exactly ``YYYY-MM-DDTHH:MM:SS`` (``T`` or a space between),
-    optionally followed by ``+HH:MM`` or ``-HH:MM``, read at once.
+def _fixed_width(pattern: str) -> tuple[NDArray[np.int64], dict[str, int]] | None:
+    """A strptime pattern made of ``%Y %m %d`` (and optionally ``%H %M %S``) and plain
+    characters as a fixed-width template — the code each character must have,
+    :data:`_DIGIT` for a digit — and where each field starts; ``None`` otherwise."""
+    template: list[int] = []
+    fields: dict[str, int] = {}
+    i = 0
+    while i < len(pattern):
+        if pattern[i] == "%":
+            name = pattern[i + 1:i + 2]
+            if name not in _FIELD_WIDTHS or name in fields:
+                return None
+            fields[name] = len(template)
+            template.extend([_DIGIT] * _FIELD_WIDTHS[name])
+            i += 2
+        else:
+            template.append(ord(pattern[i]))
+            i += 1
+    # strptime reads a space in the pattern as any run of spaces; cells are trimmed.
+    if not {"Y", "m", "d"} <= fields.keys() or pattern[0].isspace() \
+            or pattern[-1].isspace():
+        return None
+    return np.array(template, dtype=np.int64), fields
 
-    Returns the seconds (epoch seconds with an offset, wall-clock seconds since
-    1970-01-01 without), which cells were read and which of those had no offset; the
-    caller reads the other cells one by one. Equal to ``datetime.fromisoformat`` on
-    every cell it reads (vectorised over the characters)."""
-    n = len(cells)
-    seconds = np.zeros(n, dtype=np.int64)
-    done = np.zeros(n, dtype=bool)
-    naive = np.zeros(n, dtype=bool)
-    # Lengths from Python: numpy's strings drop trailing NULs, which would pass.
-    lengths = np.fromiter(map(len, cells), dtype=np.int64, count=n)
-    fits = (lengths == 19) | (lengths == 25)
-    if not fits.any():
-        return seconds, done, naive
-    text = np.array(cells, dtype=str)
-    rows: NDArray[np.intp] | slice = slice(None)
-    if text.dtype.itemsize // 4 in (19, 25):
-        c = text.view(np.uint32).reshape(n, -1)
-    else:
-        rows = np.flatnonzero(fits)
-        fits = fits[rows]
-        c = text[rows].astype("U25").view(np.uint32).reshape(-1, 25)
-    without = lengths[rows] == 19
-    # Unsigned arithmetic wraps below the lowest code, so one comparison checks both ends.
-    ok = fits & ((c[:, :19] - _ISO_LOW[:19]) <= _ISO_SPAN[:19]).all(axis=1)
-    ok &= (c[:, 10] == ord("T")) | (c[:, 10] == ord(" "))
-    if c.shape[1] == 25:
-        ok &= without | (((c[:, 19:] - _ISO_LOW[19:]) <= _ISO_SPAN[19:]).all(axis=1)
-                         & ((c[:, 19] == ord("+")) | (c[:, 19] == ord("-"))))
 
-    def number(first: int, digits: int) -> NDArray[np.int64]:
+def _characters(text: NDArray[np.str_], rows: NDArray[np.intp],
+                width: int) -> NDArray[np.int64]:
+    """The characters of the cells *rows* (at most *width* long) as a code matrix,
+    shorter cells padded with 0."""
+    return text[rows].astype(f"U{width}").view(np.uint32).reshape(-1, width).astype(np.int64)
+
+
+def _fields(c: NDArray[np.int64], starts: Mapping[str, int]) -> dict[str, NDArray[np.int64]]:
+    out = {}
+    for name, first in starts.items():
         value = np.zeros(len(c), dtype=np.int64)
-        for i in range(first, first + digits):
-            value = value * 10 + c[:, i]
-        return value - ord("0") * int("1" * digits)
+        for i in range(first, first + _FIELD_WIDTHS[name]):
+            value = value * 10 + c[:, i] - ord("0")
+        out[name] = value
+    return out
 
-    year, month, day = number(0, 4), number(5, 2), number(8, 2)
-    hour, minute, second = number(11, 2), number(14, 2), number(17, 2)
+
+def _wall_seconds(fields: Mapping[str, NDArray[np.int64]]) -> tuple[NDArray[np.int64],
+                                                                    NDArray[np.bool_]]:
+    """Seconds since 1970-01-01 00:00 of a wall-clock date and time, and which fields
+    make a real moment (as the ``datetime`` constructor checks them)."""
+    year, month, day = fields["Y"], fields["m"], fields["d"]
+    zero = np.zeros_like(year)
+    hour, minute, second = (fields.get(name, zero) for name in ("H", "M", "S"))
     leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
     month_days = _MONTH_DAYS[np.clip(month, 0, 12)] + ((month == 2) & leap)
-    ok &= (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= month_days)
-    ok &= (hour <= 23) & (minute <= 59) & (second <= 59)
+    ok = (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= month_days) \
+        & (hour <= 23) & (minute <= 59) & (second <= 59)
     # Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
     y = year - (month <= 2)
     era = y // 400
     yoe = y - era * 400
     doy = (153 * ((month + 9) % 12) + 2) // 5 + day - 1
     days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
-    local = days * 86400 + hour * 3600 + minute * 60 + second
-    if c.shape[1] == 25:
-        off_hour, off_minute = number(20, 2), number(23, 2)
-        ok &= without | ((off_hour <= 23) & (off_minute <= 59))
+    return days * 86400 + hour * 3600 + minute * 60 + second, ok
+
+
+class _Clock:
+    """Reads the time cells of one file into epoch seconds.
+
+    Cells written exactly ``YYYY-MM-DDTHH:MM:SS`` (``T`` or a space), with or without
+    ``±HH:MM``, and cells written exactly as the first of the date formats (when it is
+    fixed-width) are read at once, over their characters; every other cell is read
+    like ``from_columns`` reads it (ISO-8601, then the date formats in order). Wall
+    clock times go to UTC with the zone's offset asked once per hour, hours kept for
+    the whole file. Cells that fail stay as given (naive ones as datetimes) so
+    ``from_columns`` reports them with its own rule.
+    """
+
+    def __init__(self, zone: tzinfo | None, formats: tuple[str, ...]) -> None:
+        self.zone = zone
+        self.formats = formats
+        self.fixed = _fixed_width(formats[0]) if formats else None
+        self.hour_offsets: dict[int, int] = {}  # wall hour -> its start's UTC offset
+
+    def read(self, cells: Sequence[str]) -> Any:
+        n = len(cells)
+        out = np.zeros(n, dtype=np.int64)
+        done = np.zeros(n, dtype=bool)
+        naive = np.zeros(n, dtype=bool)
+        # Lengths from Python: numpy's strings drop trailing NULs, which would pass.
+        lengths = np.fromiter(map(len, cells), dtype=np.int64, count=n)
+        text = np.array(cells, dtype=str) if n else np.array([], dtype=str)
+        self._iso(text, lengths, out, done, naive)
+        if self.fixed is not None:
+            self._formatted(text, lengths, *self.fixed, out, done, naive)
+        failed = self._one_by_one(cells, out, done, naive)
+        if naive.any():
+            if self.zone is None:
+                for i in np.flatnonzero(naive).tolist():
+                    failed[i] = _NAIVE_EPOCH + timedelta(seconds=int(out[i]))
+            else:
+                out[naive] = self._to_utc(out[naive])
+        if not failed:
+            return out
+        mixed = out.astype(object)
+        mixed[out == MISSING] = None  # an int would be read as a time, not as missing
+        for i, value in failed.items():
+            mixed[i] = value
+        return mixed
+
+    @staticmethod
+    def _iso(text: NDArray[np.str_], lengths: NDArray[np.int64], out: NDArray[np.int64],
+             done: NDArray[np.bool_], naive: NDArray[np.bool_]) -> None:
+        rows = np.flatnonzero((lengths == 19) | (lengths == 25))
+        if not len(rows):
+            return
+        c = _characters(text, rows, 25)
+        without = lengths[rows] == 19
+        # Unsigned arithmetic wraps below the lowest code: one comparison checks both ends.
+        codes = c.astype(np.uint32)
+        ok = ((codes[:, :19] - _ISO_LOW[:19]) <= _ISO_SPAN[:19]).all(axis=1)
+        ok &= (c[:, 10] == ord("T")) | (c[:, 10] == ord(" "))
+        ok &= without | (((codes[:, 19:] - _ISO_LOW[19:]) <= _ISO_SPAN[19:]).all(axis=1)
+                         & ((c[:, 19] == ord("+")) | (c[:, 19] == ord("-"))))
+        seconds, real = _wall_seconds(_fields(c, _ISO_FIELDS))
+        offset = _fields(c, {"H": 20, "M": 23})
+        ok &= real & (without | ((offset["H"] <= 23) & (offset["M"] <= 59)))
         sign = np.where(c[:, 19] == ord("-"), -1, 1)
-        local -= np.where(without, 0, sign * (off_hour * 3600 + off_minute * 60))
-    seconds[rows] = local
-    done[rows] = ok
-    naive[rows] = ok & without
-    return seconds, done, naive
+        seconds -= np.where(without, 0, sign * (offset["H"] * 3600 + offset["M"] * 60))
+        out[rows[ok]] = seconds[ok]
+        done[rows[ok]] = True
+        naive[rows[ok & without]] = True
 
+    @staticmethod
+    def _formatted(text: NDArray[np.str_], lengths: NDArray[np.int64],
+                   template: NDArray[np.int64], starts: dict[str, int],
+                   out: NDArray[np.int64], done: NDArray[np.bool_],
+                   naive: NDArray[np.bool_]) -> None:
+        rows = np.flatnonzero(~done & (lengths == len(template)))
+        if not len(rows):
+            return
+        c = _characters(text, rows, len(template))
+        digits = template == _DIGIT
+        ok = ((c[:, digits] >= ord("0")) & (c[:, digits] <= ord("9"))).all(axis=1)
+        ok &= (c[:, ~digits] == template[~digits]).all(axis=1)
+        # ISO-8601 goes first (as in from_columns): leave every cell that could be ISO
+        # (it starts with a four-digit year and goes on with "-", a digit or a week "W")
+        # to the cell-by-cell reading.
+        year_first = ((c[:, :4] >= ord("0")) & (c[:, :4] <= ord("9"))).all(axis=1)
+        fifth = c[:, 4]
+        ok &= ~(year_first & ((fifth == ord("-")) | (fifth == ord("W"))
+                              | ((fifth >= ord("0")) & (fifth <= ord("9")))))
+        seconds, real = _wall_seconds(_fields(c, starts))
+        ok &= real
+        out[rows[ok]] = seconds[ok]
+        done[rows[ok]] = True
+        naive[rows[ok]] = True
 
-def _times(cells: Sequence[str], zone: tzinfo | None, formats: tuple[str, ...]) -> Any:
-    """Epoch seconds; cells that fail stay as given (naive ones as datetimes) so
-    ``from_columns`` reports them with its own rule."""
-    out, done, naive = _iso_seconds(cells)
-    failed: dict[int, Any] = {}
-    parse = datetime.fromisoformat
-    # Exports often repeat a moment (minutes, dates): parse each text once.
-    seen: dict[str, tuple[int, bool] | str | datetime] = {}
-    for i in np.flatnonzero(~done).tolist():
-        cell = cells[i]
-        text = cell.strip()
-        if not text:
-            out[i] = MISSING
-            continue
-        known = seen.get(text)
-        if known is None:
-            known = seen[text] = _parsed_time(text, parse, formats, zone is not None)
-        if isinstance(known, tuple):
-            out[i], naive[i] = known
-        else:
-            failed[i] = known if isinstance(known, datetime) else cell
-    if naive.any():
-        if zone is None:
-            for i in np.flatnonzero(naive).tolist():
-                failed[i] = _NAIVE_EPOCH + timedelta(seconds=int(out[i]))
-        else:
-            out[naive] = _wall_to_utc(out[naive], zone)
-    if not failed:
+    def _one_by_one(self, cells: Sequence[str], out: NDArray[np.int64],
+                    done: NDArray[np.bool_], naive: NDArray[np.bool_]) -> dict[int, Any]:
+        failed: dict[int, Any] = {}
+        parse = datetime.fromisoformat
+        zoned = self.zone is not None
+        # Exports often repeat a moment (minutes, dates): parse each text once.
+        seen: dict[str, tuple[int, bool] | str | datetime] = {}
+        for i in np.flatnonzero(~done).tolist():
+            cell = cells[i]
+            text = cell.strip()
+            if not text:
+                out[i] = MISSING
+                continue
+            known = seen.get(text)
+            if known is None:
+                known = seen[text] = _parsed_time(text, parse, self.formats, zoned)
+            if isinstance(known, tuple):
+                out[i], naive[i] = known
+            else:
+                failed[i] = known if isinstance(known, datetime) else cell
+        return failed
+
+    def _to_utc(self, wall: NDArray[np.int64]) -> NDArray[np.int64]:
+        """:func:`_utc_of_wall` of every element, asking the zone once per hour.
+
+        Within an hour whose start and end have the same UTC offset the offset is
+        taken as constant (no zone changes its offset and back within an hour); rows
+        in the other hours (a transition) are converted one by one."""
+        zone = self.zone
+        if zone is None:  # pragma: no cover - only called with a zone
+            raise SchemaError("a wall-clock time needs default_tz")
+        known = self.hour_offsets
+        hours = wall // 3600
+        unique, inverse = np.unique(hours, return_inverse=True)
+        for hour in {*unique.tolist(), *(unique + 1).tolist()} - known.keys():
+            known[hour] = hour * 3600 - _utc_of_wall(hour * 3600, zone)
+        start = np.fromiter(map(known.__getitem__, unique.tolist()), dtype=np.int64,
+                            count=len(unique))
+        end = np.fromiter(map(known.__getitem__, (unique + 1).tolist()), dtype=np.int64,
+                          count=len(unique))
+        out = wall - start[inverse]
+        for i in np.flatnonzero((start != end)[inverse]).tolist():
+            out[i] = _utc_of_wall(int(wall[i]), zone)
         return out
-    mixed = out.astype(object)
-    mixed[out == MISSING] = None  # an int would be read as a time, not as missing
-    for i, value in failed.items():
-        mixed[i] = value
-    return mixed
 
 
 def _parsed_time(text: str, parse: Callable[[str], datetime], formats: tuple[str, ...],
@@ -875,26 +977,6 @@ def _utc_of_wall(wall: int, zone: tzinfo) -> int:
     the first of a repeated hour, a time in a gap moved forward by the gap."""
     local = (_NAIVE_EPOCH + timedelta(seconds=wall)).replace(tzinfo=zone)
     return (dateutil_tz.resolve_imaginary(local) - _EPOCH) // _SECOND
-
-
-def _wall_to_utc(wall: NDArray[np.int64], zone: tzinfo) -> NDArray[np.int64]:
-    """:func:`_utc_of_wall` of every element, with the zone asked once per hour.
-
-    Within an hour whose start and end have the same UTC offset the offset is taken
-    as constant (no zone changes its offset and back within an hour); rows in the
-    other hours (a transition) are converted one by one."""
-    hours = wall // 3600
-    unique, inverse = np.unique(hours, return_inverse=True)
-    edges = np.union1d(unique, unique + 1)
-    offsets = np.array([h * 3600 - _utc_of_wall(h * 3600, zone) for h in edges.tolist()],
-                       dtype=np.int64)
-    start = offsets[np.searchsorted(edges, unique)]
-    end = offsets[np.searchsorted(edges, unique + 1)]
-    out = wall - start[inverse]
-    moving = (start != end)[inverse]
-    for i in np.flatnonzero(moving).tolist():
-        out[i] = _utc_of_wall(int(wall[i]), zone)
-    return out
 
 
 def _strptime(text: str, formats: Sequence[str]) -> datetime | None:
@@ -978,7 +1060,7 @@ def write_csv(data: Any, path: str | os.PathLike[str], *, raw: bool = False,
 
     - a table (:class:`~servicekpi.TicketTable` …): its schema columns; ids and
       choices as text, times as ISO-8601 in UTC, flags comma-separated — what
-      :func:`read_csv` reads back to an equal table;
+      :func:`read_csv` reads back to the same values;
     - a :class:`~servicekpi.KpiPanel`: one row per group, a column per dimension of
       ``by`` then one per KPI;
     - a mapping of columns (name -> sequence, all of one length);
