@@ -866,3 +866,42 @@ class TestWriteResults:
         write_csv(table, folder / "c.csv", raw=True)
         again, report = read_csv(folder / "c.csv", CustomerTable)
         assert (table, "utf-8") == (again, report.encoding)
+
+
+class TestGuardRoundTrip:
+    """The formula guard is undone on reading, so files written for people come back."""
+
+    def test_a_guarded_table_reads_back_equal(self, folder: Path) -> None:
+        source = write_records(folder / "t.csv", tickets(
+            {"ticket_id": "=1+2", "agent_id": "-A"}, {"ticket_id": "@S", "agent_id": "+C"}))
+        table, report = read_csv(source, TicketTable)
+        assert report.ok
+        written = folder / "people.csv"
+        write_csv(table, written)  # guarded: '=1+2, '-A …
+        assert "\"'=1+2\"" in written.read_text(encoding="utf-8-sig")
+        again, _ = read_csv(written, TicketTable)
+        assert (("=1+2", "@S"), ("+C", "-A")) == (
+            tuple(sorted(again.labels("ticket_id"))), tuple(sorted(again.labels("agent_id"))))
+        assert table.to_records() == again.to_records()
+
+    def test_a_quote_before_other_text_is_data(self, folder: Path) -> None:
+        source = write_records(folder / "t.csv", tickets({"agent_id": "'A"}))
+        table, _ = read_csv(source, TicketTable)
+        assert ("'A",) == table.labels("agent_id")
+
+    def test_the_rejected_file_is_guarded_and_reads_back(self, folder: Path) -> None:
+        source = write_records(folder / "t.csv", tickets(
+            {"ticket_id": "=HYPERLINK(\"http://x\")", "channel": "fax",
+             "reopen_count": "-1"}))
+        _, report = read_csv(source, TicketTable, rejected=True)
+        rows = read_back(folder / "t.rejected.csv")
+        header, row = rows[0], rows[1]
+        assert "'=HYPERLINK(\"http://x\")" == row[header.index("ticket_id")]
+        assert "-1" == row[header.index("reopen_count")]  # a number stays a number
+        fixes = {"channel": "phone", "reopen_count": "0"}
+        mended = [[fixes.get(name, cell) for name, cell in
+                   zip(header, row, strict=True)][:header.index("_line")]]
+        back, again = read_csv(write_rows(folder / "mended.csv", header[:header.index("_line")],
+                                          mended), TicketTable)
+        assert (("=HYPERLINK(\"http://x\")",), 0) == (back.labels("ticket_id"),
+                                                      again.rows_rejected)

@@ -246,7 +246,11 @@ def read_csv(path: str | os.PathLike[str], table: type[_T], *,
             ``_field`` (the header of each broken field), ``_rule`` and ``_code``
             (``"; "``-separated when a row breaks several rules), in the input's
             encoding and delimiter; a row with more cells than the header keeps the
-            header's columns (``_code`` ``cell_count``; ``_line`` finds the rest). It
+            header's columns (``_code`` ``cell_count``; ``_line`` finds the rest).
+            Text cells that start like a formula are guarded as :func:`write_csv`
+            does (people mend this file in a spreadsheet), and reading undoes the
+            guard (``'=x`` in an id or text column reads ``=x``), so a mended file
+            and a table written for people both read back equal. It
             is written (header only) even when nothing was rejected, so an old one
             never lingers.
         on_invalid: ``"report"`` keeps going and reports rejected rows; ``"raise"``
@@ -427,8 +431,10 @@ class _RejectedFile:
               shown: Mapping[str, str]) -> None:
         width = len(self._header)
         row = [*cells[:width], *[""] * (width - len(cells))]
+        # People open this file in a spreadsheet to mend the rows: guarded like
+        # write_csv, and read_csv undoes the guard when the mended file comes back.
         self._writer.writerow([
-            *row, line, "; ".join(shown.get(i.field, i.field) for i in issues),
+            *map(_guard_text, row), line, "; ".join(shown.get(i.field, i.field) for i in issues),
             "; ".join(i.rule for i in issues), "; ".join(i.code for i in issues)])
 
 
@@ -650,8 +656,20 @@ class _Reader(Generic[_T]):
 # stays the one judge of bad values.
 
 
+def _unguarded(cells: Sequence[str]) -> Sequence[str]:
+    """Undo :func:`write_csv`'s formula guard: ``'=x`` reads as ``=x`` (a quote before a
+    guarded character is the guard, never data), so a table written for people reads
+    back equal."""
+    if not any(cell[:1] == "'" for cell in cells):
+        return cells
+    return [cell[1:] if cell[:1] == "'" and cell[1:2] in _FORMULA_START and cell[1:2]
+            else cell for cell in cells]
+
+
 def _prepared(column: Column, cells: Sequence[str], clock: _Clock) -> Any:
     kind = column.kind
+    if kind in (Kind.ID, Kind.ZONE, Kind.CHOICE, Kind.TEXT):
+        cells = _unguarded(cells)
     if kind is Kind.TIME:
         return clock.read(cells)
     if kind in (Kind.ID, Kind.ZONE):
@@ -1224,6 +1242,17 @@ def _table_column(table: Table, name: str, kind: Kind, guard: bool) -> NDArray[A
 
 def _guard(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _guard_text(text: str) -> str:
+    """:func:`_guard` for a cell read as text: a number such as ``-1.5`` stays a number."""
+    if text[:1] in ("-", "+"):
+        try:
+            float(text)
+        except ValueError:
+            return _guard(text)
+        return text
+    return _guard(text)
 
 
 def _cell(value: Any, guard: bool, name: str = "") -> str:
