@@ -139,6 +139,7 @@ class TestSchedule:
                 "substitute_for,overdue") == lines[0]
         assert len(lines) > 1_000
         assert {"customer-file", "first-call"} <= {line.split(",")[0] for line in lines[1:]}
+        assert {"true", "false"} >= {line.rsplit(",", 1)[1] for line in lines[1:]}
 
     def test_plan_to_file(self, files: dict[str, Path], tmp_path: Path) -> None:
         target = tmp_path / "plan.csv"

@@ -342,6 +342,9 @@ def _schedule(args: argparse.Namespace) -> int:
 
 
 def _cell(value: object) -> object:
+    """A plan cell as write_csv(raw=True) writes it: booleans in lower case."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return value.isoformat() if isinstance(value, datetime) else value
