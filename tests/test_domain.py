@@ -232,15 +232,17 @@ class TestAgent:
 
     @pytest.mark.parametrize(("changes", "message"), [
         ({"agent_id": ""}, "'agent_id' must be a non-empty string without surrounding "
-                           "spaces (got '')"),
+                           "spaces or control characters (got '')"),
         ({"agent_id": 7}, "'agent_id' must be a non-empty string without surrounding "
-                          "spaces (got 7)"),
+                          "spaces or control characters (got 7)"),
         ({"team_id": " TM1"}, "'team_id' must be a non-empty string without surrounding "
-                              "spaces (got ' TM1') on agent 'A-1'"),
+                              "spaces or control characters (got ' TM1') on agent 'A-1'"),
         ({"station_id": "   "}, "'station_id' must be a non-empty string without "
-                                "surrounding spaces (got '   ') on agent 'A-1'"),
+                                "surrounding spaces or control characters (got '   ') on "
+                                "agent 'A-1'"),
         ({"supervisor_id": ""}, "'supervisor_id' must be a non-empty string without "
-                                "surrounding spaces (got '') on agent 'A-1'"),
+                                "surrounding spaces or control characters (got '') on "
+                                "agent 'A-1'"),
         ({"name": None}, "'name' must be a string (got None) on agent 'A-1'"),
         ({"tz": "Mars/Base"}, "'tz' must be an IANA time zone such as 'Asia/Shanghai' "
                               "(got 'Mars/Base') on agent 'A-1'"),
@@ -265,16 +267,16 @@ class TestTeamStationCustomer:
     def test_team(self) -> None:
         assert None is Team(team_id="TM1", name="Hotline").leader_id
         with pytest.raises(InvalidAgentError, match=exactly(
-                "'leader_id' must be a non-empty string without surrounding spaces "
-                "(got '') on team 'TM1'")):
+                "'leader_id' must be a non-empty string without surrounding spaces or control "
+                "characters (got '') on team 'TM1'")):
             Team(team_id="TM1", name="Hotline", leader_id="")
 
     def test_station(self) -> None:
         station = Station(station_id="S1", name="North", responsible="Wang Wei")
         assert ("Wang Wei", "Asia/Shanghai") == (station.responsible, station.tz)
         with pytest.raises(InvalidAgentError, match=exactly(
-                "'responsible' must be a non-empty string without surrounding spaces "
-                "(got '') on station 'S1'")):
+                "'responsible' must be a non-empty string without surrounding spaces or control "
+                "characters (got '') on station 'S1'")):
             Station(station_id="S1", name="North", responsible="")
 
     def test_customer(self) -> None:
@@ -343,9 +345,9 @@ class TestTicket:
         ({"opened_at": "2025-02-03"}, "'opened_at' must be a datetime (got '2025-02-03') "
                                       "on ticket 'T-21177'"),
         ({"ticket_id": ""}, "'ticket_id' must be a non-empty string without surrounding "
-                            "spaces (got '')"),
+                            "spaces or control characters (got '')"),
         ({"team_id": ""}, "'team_id' must be a non-empty string without surrounding "
-                          "spaces (got '') on ticket 'T-21177'"),
+                          "spaces or control characters (got '') on ticket 'T-21177'"),
     ])
     def test_rejects(self, changes: dict[str, Any], message: str) -> None:
         with pytest.raises(InvalidTicketError, match=exactly(message)):
@@ -444,8 +446,8 @@ class TestComplaint:
 
     def test_complaint_type_required(self) -> None:
         with pytest.raises(InvalidComplaintError, match=exactly(
-                "'complaint_type' must be a non-empty string without surrounding spaces "
-                "(got '') on complaint 'K-1'")):
+                "'complaint_type' must be a non-empty string without surrounding spaces or "
+                "control characters (got '') on complaint 'K-1'")):
             make_complaint(complaint_type="")
 
 
@@ -466,7 +468,7 @@ class TestCallback:
         ({"agent_id": "A-1", "substitute_for": "A-1"},
          "'substitute_for' must differ from 'agent_id' (got 'A-1') on callback 'CB-1'"),
         ({"subject_id": ""}, "'subject_id' must be a non-empty string without surrounding "
-                             "spaces (got '') on callback 'CB-1'"),
+                             "spaces or control characters (got '') on callback 'CB-1'"),
     ])
     def test_rejects(self, changes: dict[str, Any], message: str) -> None:
         with pytest.raises(InvalidCallbackError, match=exactly(message)):
@@ -518,8 +520,8 @@ class TestRating:
         ({"score": float("nan")}, "'score' must be a finite number (got nan)"),
         ({"score": "80"}, "'score' must be a finite number (got '80')"),
         ({"scale_max": float("inf")}, "'scale_max' must be a finite number (got inf)"),
-        ({"item": ""}, "'item' must be a non-empty string without surrounding spaces "
-                       "(got '')"),
+        ({"item": ""}, "'item' must be a non-empty string without surrounding spaces or "
+                       "control characters (got '')"),
     ])
     def test_rejects(self, changes: dict[str, Any], message: str) -> None:
         with pytest.raises(InvalidRatingError, match=exactly(message)):
@@ -787,7 +789,7 @@ class TestAppraisal:
         ({"standard_score": 0}, "'standard_score' must be in (0, 1e+09] (got 0) "
                                 "on appraisal 'A-1'"),
         ({"agent_id": ""}, "'agent_id' must be a non-empty string without surrounding "
-                           "spaces (got '')"),
+                           "spaces or control characters (got '')"),
     ])
     def test_rejects(self, changes: dict[str, Any], message: str) -> None:
         with pytest.raises(InvalidAppraisalError, match=exactly(message)):

@@ -120,7 +120,7 @@ class Reject(NamedTuple):
     whole: dict[str, Any] = {}
 
 
-ID_RULE = "a non-empty string without surrounding spaces"
+ID_RULE = "a non-empty string without surrounding spaces or control characters"
 REQUIRED = "a value is required"
 NAIVE_RULE = "a timezone-aware datetime (or pass default_tz)"
 BAD_TIME = "an aware datetime or ISO-8601 text with a UTC offset"
@@ -559,7 +559,7 @@ class TestSchemaErrors:
         coded = Coded(codes=np.zeros(3, dtype=np.int64), labels=labels)
         with pytest.raises(SchemaError, match=re.escape(
                 f"'agent_id': Coded labels must be non-empty strings without surrounding "
-                f"spaces (got {shown})")):
+                f"spaces or control characters (got {shown})")):
             TicketTable.from_columns(three_rows(TicketTable, whole={"agent_id": coded}))
 
     def test_coded_duplicate_labels(self) -> None:
@@ -1083,11 +1083,14 @@ class TestKnownBugs:
         _, report = TicketTable.from_columns(three_rows(TicketTable, {"channel": value}))
         assert [("channel", "unknown_choice")] == [(i.field, i.code) for i in report.issues]
 
-    def test_ids_with_trailing_nul_are_kept_verbatim(self) -> None:
+    def test_ids_with_a_trailing_nul_are_rejected_not_truncated(self) -> None:
+        """Once kept verbatim (astype(str) had dropped the NUL); a control character in
+        an id is now a rejected row (it would join with nothing)."""
         built, report = TicketTable.from_columns(three_rows(
             TicketTable, whole={"agent_id": ["A-1", "A-1\x00", "A-2"]}))
-        assert report.ok
-        assert ("A-1", "A-1\x00", "A-2") == built.labels("agent_id")
+        assert [(1, "agent_id", "invalid_id")] == [(i.row, i.field, i.code)
+                                                   for i in report.issues]
+        assert ("A-1", "A-2") == built.labels("agent_id")
 
     def test_zone_default_keeps_tables_canonical(self) -> None:
         built, _ = CustomerTable.from_columns({"customer_id": ["C-1", "C-2"],
@@ -1104,3 +1107,27 @@ class TestKnownBugs:
 def test_record_types_are_the_domain_classes() -> None:
     assert (Ticket, Complaint, Callback, Rating, Order, Customer, Agent) == tuple(
         t.RECORD for t in ALL_TABLES)
+
+
+class TestControlCharactersInIds:
+    """A NUL or a tab inside an id looks like another id in every report and joins with
+    none: such a row is rejected, never kept."""
+
+    @pytest.mark.parametrize("bad", ["T-1\x00", "T\t1", "T-1\x7f", "T\n1"])
+    def test_rejected_row(self, bad: str) -> None:
+        t0 = datetime(2026, 10, 5, 9, tzinfo=timezone.utc)
+        table, report = TicketTable.from_columns({
+            "ticket_id": ["T-0", bad], "agent_id": ["A-1", "A-1"], "station_id": ["S1"] * 2,
+            "customer_id": ["C-1", "C-2"], "service_type": ["repair"] * 2,
+            "channel": ["phone"] * 2, "opened_at": [t0, t0]})
+        assert (1, ("T-0",)) == (len(table), table.labels("ticket_id"))
+        assert [("ticket_id", bad, "invalid_id")] == [(i.field, i.value, i.code)
+                                                      for i in report.issues]
+
+    def test_coded_labels_refused(self) -> None:
+        with pytest.raises(SchemaError, match="control characters"):
+            TicketTable.from_columns({
+                "ticket_id": Coded(codes=np.array([0]), labels=("T\x001",)),
+                "agent_id": ["A-1"], "station_id": ["S1"], "customer_id": ["C-1"],
+                "service_type": ["repair"], "channel": ["phone"],
+                "opened_at": [datetime(2026, 10, 5, 9, tzinfo=timezone.utc)]})

@@ -48,6 +48,7 @@ from numpy.typing import NDArray
 
 from servicekpi import _extras
 from servicekpi._frozen import FrozenDict
+from servicekpi.domain import _checks
 from servicekpi.domain import (
     Agent,
     AppraisalTrack,
@@ -366,7 +367,8 @@ def _parse_id(column: Column, raw: Any, n: int) -> _Parsed:
         bad_label = None if isinstance(labels, _KnownGoodLabels) else _first_bad_label(labels)
         if bad_label is not None:
             raise SchemaError(f"{column.name!r}: Coded labels must be non-empty strings "
-                              f"without surrounding spaces (got {bad_label!r})")
+                              f"without surrounding spaces or control characters "
+                              f"(got {bad_label!r})")
         if not isinstance(labels, _KnownGoodLabels) and len(set(labels)) != len(labels):
             raise SchemaError(f"{column.name!r}: Coded labels must be unique")
         parsed = _Parsed(codes.astype(np.int32), labels)
@@ -379,7 +381,8 @@ def _parse_id(column: Column, raw: Any, n: int) -> _Parsed:
         texts = np.array([_id_text(v) for v in values], dtype=object)
         bad = ~missing & (texts == None)  # noqa: E711 - element-wise
         parsed = _Parsed(np.full(n, -1, dtype=np.int32), ())
-        parsed.fail(bad, "invalid_id", "a non-empty string without surrounding spaces")
+        parsed.fail(bad, "invalid_id", "a non-empty string without surrounding spaces or "
+                                       "control characters")
         good = ~missing & ~bad
         if good.any():
             # Object arrays keep every character; astype(str) would drop trailing NULs.
@@ -394,13 +397,14 @@ def _parse_id(column: Column, raw: Any, n: int) -> _Parsed:
 def _first_bad_label(labels: tuple[str, ...]) -> Any:
     """The first label that is not a good id, or ``None`` (fast path: C-level scans)."""
     if set(map(type, labels)) <= {str} and all(labels) \
-            and list(map(str.strip, labels)) == list(labels):
+            and list(map(str.strip, labels)) == list(labels) \
+            and _checks.CONTROL.search("".join(labels)) is None:
         return None
     return next((label for label in labels if not _good_id(label)), None)
 
 
 def _good_id(value: Any) -> bool:
-    return isinstance(value, str) and bool(value.strip()) and value == value.strip()
+    return isinstance(value, str) and _checks.clean_id(value)
 
 
 def _id_text(value: Any) -> str | None:

@@ -371,7 +371,8 @@ class TestReport:
         actual = [(i.row, i.key, i.field, i.value, i.rule, i.code) for i in report.issues]
         assert (1, [
             (1, None, "ticket_id", " T-1",
-             "a non-empty string without surrounding spaces", "invalid_id"),
+             "a non-empty string without surrounding spaces or control characters",
+             "invalid_id"),
             (2, "T-2", "agent_id", None, "a value is required", "required"),
             (3, "T-3", "channel", "fax",
              "one of: phone, online, email, walk_in, on_site, letter", "unknown_choice"),

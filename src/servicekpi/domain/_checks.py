@@ -63,11 +63,21 @@ def fail(instance: object, message: str) -> InvalidRecordError:
     return error(message + where(instance))
 
 
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+"""C0 control characters and DEL: never part of an id (a NUL or a tab hidden in an id
+looks like another id in every report, and joins with none)."""
+
+
+def clean_id(value: str) -> bool:
+    """Non-empty, no surrounding white space, no control character."""
+    return bool(value.strip()) and value == value.strip() and CONTROL.search(value) is None
+
+
 def ident(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    """A non-empty string without surrounding white space."""
-    if not isinstance(value, str) or not value.strip() or value != value.strip():
+    """A non-empty string without surrounding white space or control characters."""
+    if not isinstance(value, str) or not clean_id(value):
         raise fail(instance, f"{attribute.name!r} must be a non-empty string without "
-                             f"surrounding spaces (got {value!r})")
+                             f"surrounding spaces or control characters (got {value!r})")
 
 
 def optional_ident(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:

@@ -41,7 +41,7 @@ import numpy as np
 from dateutil import tz as dateutil_tz
 from numpy.typing import NDArray
 
-from servicekpi.domain import ComplaintFlag
+from servicekpi.domain import ComplaintFlag, _checks
 from servicekpi.exceptions import (
     InvalidChoiceError,
     NaiveDatetimeError,
@@ -689,7 +689,8 @@ def _coded_ids(cells: Sequence[str]) -> Any:
     uniques = dict.fromkeys(cells)
     uniques.pop("", None)  # missing
     labels = sorted(uniques)
-    if list(map(str.strip, labels)) != labels:  # spaces around an id, or only spaces
+    if list(map(str.strip, labels)) != labels \
+            or _checks.CONTROL.search("".join(labels)):  # judged cell by cell instead
         return cells
     index = dict(zip(labels, range(len(labels))))
     index[""] = -1

@@ -58,7 +58,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from servicekpi.calendar import to_epoch, utc_offsets
-from servicekpi.domain import Loyalty
+from servicekpi.domain import Loyalty, _checks
 from servicekpi.exceptions import (
     CalendarError,
     InvalidChoiceError,
@@ -247,7 +247,8 @@ def _coded(series: Series, column: Column) -> Coded | None:
     if column.kind is Kind.CHOICE:
         if not _choices(labels, column):
             return None
-    elif not all(labels) or list(map(str.strip, labels)) != labels:
+    elif not all(labels) or list(map(str.strip, labels)) != labels \
+            or _checks.CONTROL.search("".join(labels)):
         return None
     return Coded(codes=codes, labels=tuple(labels))
 
