@@ -905,3 +905,17 @@ class TestGuardRoundTrip:
                                           mended), TicketTable)
         assert (("=HYPERLINK(\"http://x\")",), 0) == (back.labels("ticket_id"),
                                                       again.rows_rejected)
+
+
+def test_ids_with_control_characters_are_rejected_rows(folder: Path) -> None:
+    """A NUL or a tab in an id is a rejected row with its line, not a crash or a kept id."""
+    path = folder / "t.csv"
+    path.write_text("ticket_id,agent_id,station_id,customer_id,service_type,channel,opened_at\n"
+                    "T-1,A-1,S1,C-1,repair,phone,2026-10-05T09:00:00+08:00\n"
+                    "T\x002,A-1,S1,C-2,repair,phone,2026-10-05T09:00:00+08:00\n"
+                    "T\t3,A-1,S1,C-2,repair,phone,2026-10-05T09:00:00+08:00\n", encoding="utf-8")
+    table, report = read_csv(path, TicketTable)
+    assert ("T-1",) == table.labels("ticket_id")
+    assert [(3, "T\x002"), (4, "T\t3")] == [(report.line_of(i.row), i.value)
+                                            for i in report.issues]
+    assert {"invalid_id"} == {i.code for i in report.issues}
