@@ -193,6 +193,16 @@ class TestEncodings:
                 f"invalid start byte")):
             read_csv(path, TicketTable, encoding="utf-8")
 
+    def test_a_bad_byte_after_a_bom_has_its_own_line(self, folder: Path) -> None:
+        """The decoder drops the BOM before it fails: the offset counts it anyway."""
+        path = folder / "t.csv"
+        head = codecs.BOM_UTF8 + ",".join(TICKET).encode() + b"\n"
+        path.write_bytes(head + b"T-1\nT-2\n" + "T-中".encode("gb18030") + b"\n")
+        with pytest.raises(SchemaError, match=re.escape(
+                f"{path}: cannot decode as 'utf-8-sig': byte b'\\xd6' at offset "
+                f"{len(head) + 10} (line 4): invalid continuation byte")):
+            read_csv(path, TicketTable)
+
     def test_unknown_encoding(self, folder: Path) -> None:
         path = write_records(folder / "t.csv", tickets({}))
         with pytest.raises(ValueError, match=re.escape("unknown encoding 'klingon'")):

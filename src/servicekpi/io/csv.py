@@ -390,10 +390,11 @@ def _decode_failure(source: Path, encoding: str) -> str | None:
                 lines += block.count(b"\n")
             decoder.decode(b"", final=True)
         except UnicodeDecodeError as error:
-            # The failing input starts with the bytes the decoder held back.
+            # The failing input starts with the bytes the decoder held back; a decoder
+            # that dropped a BOM hands over the block without it (held < 0).
             held = len(error.object) - len(block)
-            at = max(offset - held + error.start, 0)
-            line = lines - error.object[:held].count(b"\n") \
+            at = offset - held + error.start
+            line = lines - error.object[:max(held, 0)].count(b"\n") \
                 + error.object[:error.start].count(b"\n")
             return (f"byte {error.object[error.start:error.end]!r} at offset {at} "
                     f"(line {line + 1}): {error.reason}")
