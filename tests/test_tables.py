@@ -553,6 +553,12 @@ class TestSchemaErrors:
                 "unknown time zone 'Mars/Base' for 'default_tz'")):
             TicketTable.from_columns(three_rows(TicketTable), default_tz="Mars/Base")
 
+    @pytest.mark.parametrize("blank", ["", "  "])
+    def test_blank_default_tz_is_not_the_local_zone(self, blank: str) -> None:
+        with pytest.raises(SchemaError, match=re.escape(
+                f"unknown time zone {blank!r} for 'default_tz'")):
+            TicketTable.from_columns(three_rows(TicketTable), default_tz=blank)
+
     @pytest.mark.parametrize(("labels", "shown"), [
         ((" A-1",), "' A-1'"), (("",), "''"), (("A-1", 7), "7"), (("A-1\t",), "'A-1\\t'")])
     def test_coded_bad_labels(self, labels: tuple[Any, ...], shown: str) -> None:

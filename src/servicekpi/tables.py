@@ -799,7 +799,8 @@ class Table:
         n = next(iter(lengths.values()), 0)
         zone = None
         if default_tz is not None:
-            zone = dateutil_tz.gettz(default_tz)
+            # gettz("") is the machine's local zone: an ambient default, refused.
+            zone = dateutil_tz.gettz(default_tz) if str(default_tz).strip() else None
             if zone is None:
                 raise SchemaError(f"unknown time zone {default_tz!r} for 'default_tz'")
 
