@@ -42,6 +42,8 @@ PLACEHOLDERS = {
     "followup.cadence": "<tier>",
     "sla.first_response": "<priority>",
     "sla.resolution": "<priority>",
+    "sla.next_reply": "<priority>",
+    "sla.clocks": "<clock>",
     "team.trainings_per_year": "<kind>",
     "scoring.components": "<part>",
     "scoring.role_mixes": "<role>",

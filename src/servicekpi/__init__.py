@@ -12,6 +12,7 @@ The stable API is what this module exports; everything under ``servicekpi.domain
 
 from servicekpi import rulebook, synth
 from servicekpi.calendar import WorkCalendar
+from servicekpi.clocks import ClockTable, Credits, clocks_at_risk, measure_clocks
 from servicekpi.dataset import Dataset
 from servicekpi.domain import (
     Agent,
@@ -22,6 +23,9 @@ from servicekpi.domain import (
     CallbackOutcome,
     CallbackSubject,
     Channel,
+    ClockInstance,
+    ClockName,
+    ClockStatus,
     Complaint,
     ComplaintFlag,
     ComplaintSource,
@@ -29,6 +33,7 @@ from servicekpi.domain import (
     Deduction,
     Direction,
     EscalationLevel,
+    EventKind,
     Loyalty,
     Order,
     Period,
@@ -41,6 +46,7 @@ from servicekpi.domain import (
     Station,
     Team,
     Ticket,
+    TicketEvent,
     Tier,
     Training,
 )
@@ -50,6 +56,7 @@ from servicekpi.kernel import MISSING
 from servicekpi.metrics import DIMENSIONS, KPIS, KpiDefinition, KpiPanel, kpi_panel
 from servicekpi.policy import (
     Cadence,
+    ClockDefinition,
     ConsequencePolicy,
     EscalationPolicy,
     FollowUpPolicy,
@@ -114,6 +121,7 @@ from servicekpi.tables import (
     CustomerTable,
     OrderTable,
     RatingTable,
+    TicketEventTable,
     TicketTable,
     ValidationIssue,
     ValidationReport,
@@ -137,16 +145,20 @@ __all__ = (
     "Period",
     "Rating",
     "Ticket",
+    "TicketEvent",
     "Training",
     # domain: closed sets
     "AppraisalTrack",
     "CallbackOutcome",
     "CallbackSubject",
     "Channel",
+    "ClockName",
+    "ClockStatus",
     "ComplaintFlag",
     "ComplaintSource",
     "Direction",
     "EscalationLevel",
+    "EventKind",
     "Loyalty",
     "PeriodKind",
     "Priority",
@@ -156,6 +168,7 @@ __all__ = (
     "Tier",
     # policy and business time
     "Cadence",
+    "ClockDefinition",
     "ConsequencePolicy",
     "EscalationPolicy",
     "FollowUpPolicy",
@@ -177,6 +190,7 @@ __all__ = (
     "MISSING",
     "OrderTable",
     "RatingTable",
+    "TicketEventTable",
     "TicketTable",
     "ValidationIssue",
     "ValidationReport",
@@ -186,6 +200,12 @@ __all__ = (
     "KpiDefinition",
     "KpiPanel",
     "kpi_panel",
+    # SLA clocks over ticket events
+    "ClockInstance",
+    "ClockTable",
+    "Credits",
+    "clocks_at_risk",
+    "measure_clocks",
     # complaints
     "CaseAction",
     "CaseEvent",

@@ -30,6 +30,7 @@ __all__ = (
     "InvalidChoiceError",
     "InvalidComplaintError",
     "InvalidCustomerError",
+    "InvalidEventError",
     "InvalidOrderError",
     "InvalidPeriodError",
     "InvalidRatingError",
@@ -83,6 +84,10 @@ class InvalidRatingError(InvalidRecordError):
 
 class InvalidOrderError(InvalidRecordError):
     """An order is invalid (e.g. more refunded than paid)."""
+
+
+class InvalidEventError(InvalidRecordError):
+    """A ticket event is invalid (e.g. a status change without the new status)."""
 
 
 class InvalidAppraisalError(InvalidRecordError):

@@ -46,7 +46,9 @@ from servicekpi.exceptions import CalendarError, PolicyError, UnknownKeyError
 from servicekpi.rulebook import Rulebook
 
 __all__ = (
+    "CLOCK_NAMES",
     "Cadence",
+    "ClockDefinition",
     "ConsequencePolicy",
     "EscalationPolicy",
     "FollowUpPolicy",
@@ -332,10 +334,122 @@ def _seconds_by_priority(**hours: float) -> FrozenDict[Priority, float]:
     return FrozenDict({Priority(name): value * 3600.0 for name, value in hours.items()})
 
 
+_EVENT_CONDITIONS: Final = ("status_change", "assignment", "customer_message",
+                             "agent_reply")
+_ATTRIBUTIONS: Final = ("ticket", "first_replier", "assignee_at_stop", "time_held")
+_WAITING: Final = ("waiting_customer", "waiting_third_party")
+
+
+def _check_conditions(field: str, conditions: tuple[str, ...], *,
+                      allowed: tuple[str, ...]) -> None:
+    for condition in conditions:
+        if condition.startswith("status:"):
+            if condition[len("status:"):].strip() != condition[len("status:"):] \
+                    or condition == "status:":
+                raise PolicyError(f"{field}: {condition!r} needs a status name after "
+                                  f"'status:' (no surrounding spaces)")
+            continue
+        if condition not in allowed:
+            hint = UnknownKeyError.for_key("condition", condition, [*allowed, "status:<name>"])
+            raise PolicyError(f"{field}: {hint}")
+
+
+def _check_statuses(field: str, statuses: tuple[str, ...]) -> None:
+    for status in statuses:
+        if not status or status.strip() != status or status.startswith("status:"):
+            raise PolicyError(f"{field}: {status!r} is not a status name (a plain name such "
+                              f"as 'waiting_customer', without 'status:')")
+
+
+@final
+@attrs.frozen(kw_only=True)
+class ClockDefinition:
+    """How one SLA clock runs over a ticket's events (``docs/clocks.md``).
+
+    Args:
+        start: conditions that start the clock: ``opened``, an event kind
+            (``status_change``, ``assignment``, ``customer_message``, ``agent_reply``),
+            ``status:<name>`` (a status change to *name*) or ``reopened`` (a status
+            change leaving a status named in ``stop``).
+        stop: conditions that stop it (the same, without ``opened`` and ``reopened``);
+            a stop wins over a start on the same event, so none may be in both.
+        pause: statuses during which the clock is paused.
+        resume: conditions that also end a pause (the status may stay as it is).
+        quiet: statuses during which no at-risk warning is raised (the clock may run).
+        recurring: ``True``: each start while stopped opens a new instance (next reply);
+            ``False``: one instance per ticket adding up every active stretch.
+        attribution: who is credited: ``ticket`` (its agent), ``first_replier``,
+            ``assignee_at_stop`` or ``time_held`` (split by running time held).
+
+    >>> ClockDefinition(start=["opened"], stop=["agent_reply"]).pause
+    ('waiting_customer', 'waiting_third_party')
+    >>> ClockDefinition(start=["opened"], stop=["agent_replied"])
+    Traceback (most recent call last):
+    ...
+    servicekpi.exceptions.PolicyError: stop: unknown condition 'agent_replied'. Did you mean 'agent_reply'?
+
+    .. versionadded:: 0.1
+    """
+
+    start: tuple[str, ...] = attrs.field(converter=_strings)
+    stop: tuple[str, ...] = attrs.field(converter=_strings)
+    pause: tuple[str, ...] = attrs.field(default=_WAITING, converter=_strings)
+    resume: tuple[str, ...] = attrs.field(default=("customer_message",), converter=_strings)
+    quiet: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    recurring: bool = attrs.field(default=False)
+    attribution: str = attrs.field(default="ticket", validator=_one_of(*_ATTRIBUTIONS))
+
+    def __attrs_post_init__(self) -> None:
+        if not self.start:
+            raise PolicyError("start: a clock needs at least one start condition")
+        if not self.stop:
+            raise PolicyError("stop: a clock needs at least one stop condition")
+        _check_conditions("start", self.start,
+                          allowed=("opened", "reopened", *_EVENT_CONDITIONS))
+        _check_conditions("stop", self.stop, allowed=_EVENT_CONDITIONS)
+        _check_conditions("resume", self.resume, allowed=_EVENT_CONDITIONS)
+        _check_statuses("pause", self.pause)
+        _check_statuses("quiet", self.quiet)
+        both = sorted(set(self.start) & set(self.stop))
+        if both:
+            raise PolicyError(f"start and stop: {both[0]!r} is in both (a stop wins, so "
+                              f"the start would never count)")
+        if "reopened" in self.start and not self.stop_statuses:
+            raise PolicyError("start: 'reopened' needs a 'status:<name>' stop condition to "
+                              "leave")
+        if not isinstance(self.recurring, bool):
+            raise PolicyError(f"'recurring' must be true or false (got {self.recurring!r})")
+
+    @property
+    def stop_statuses(self) -> tuple[str, ...]:
+        """The statuses named by ``status:<name>`` stop conditions."""
+        return tuple(c[len("status:"):] for c in self.stop if c.startswith("status:"))
+
+
+def _default_clocks() -> FrozenDict[str, ClockDefinition]:
+    return FrozenDict({
+        "first_response": ClockDefinition(start=("opened",), stop=("agent_reply",),
+                                          attribution="first_replier"),
+        "next_reply": ClockDefinition(start=("customer_message",),
+                                      stop=("agent_reply", "status:solved", "status:closed"),
+                                      recurring=True, attribution="first_replier"),
+        "resolution": ClockDefinition(start=("opened", "reopened"),
+                                      stop=("status:solved", "status:closed"),
+                                      attribution="assignee_at_stop"),
+    })
+
+
+CLOCK_NAMES: Final = ("first_response", "next_reply", "resolution")
+
+
 @final
 @attrs.frozen(kw_only=True)
 class SlaPolicy:
-    """Working-time SLA targets per priority, in working seconds (servicekpi defaults).
+    """Working-time SLA targets per priority, in working seconds, and the clocks.
+
+    Targets are servicekpi defaults (the documents set none); ``clocks`` says how each
+    clock runs over ticket events (``docs/clocks.md``); a clock is *at risk* once
+    ``at_risk_share`` of its target is used.
 
     .. versionadded:: 0.1
     """
@@ -346,18 +460,42 @@ class SlaPolicy:
     resolution: FrozenDict[Priority, float] = attrs.field(
         factory=lambda: _seconds_by_priority(urgent=4, high=8, normal=16, low=40),
         converter=_frozen_map)
+    next_reply: FrozenDict[Priority, float] = attrs.field(
+        factory=lambda: _seconds_by_priority(urgent=0.5, high=1, normal=4, low=8),
+        converter=_frozen_map)
+    at_risk_share: float = attrs.field(default=0.75)
+    clocks: FrozenDict[str, ClockDefinition] = attrs.field(factory=_default_clocks,
+                                                           converter=_frozen_map)
 
     def __attrs_post_init__(self) -> None:
-        for name in ("first_response", "resolution"):
+        for name in CLOCK_NAMES:
             table: Mapping[Priority, float] = getattr(self, name)
             missing = [p.value for p in Priority if p not in table]
             if missing:
                 raise PolicyError(f"sla.{name}: no target for priorities {missing!r}")
             for priority, seconds in table.items():
                 if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) \
-                        or not seconds > 0:
+                        or not seconds > 0 or not math.isfinite(seconds):
                     raise PolicyError(f"sla.{name}.{_name(priority)}: target must be > 0 "
                                       f"(got {seconds!r})")
+        share = self.at_risk_share
+        if isinstance(share, bool) or not isinstance(share, (int, float)) \
+                or not 0 < share <= 1:
+            raise PolicyError(f"'at_risk_share' must be in (0, 1] (got {share!r})")
+        if set(self.clocks) != set(CLOCK_NAMES):
+            raise PolicyError(f"sla.clocks: needs exactly {list(CLOCK_NAMES)!r} "
+                              f"(got {sorted(self.clocks)!r})")
+        for name, definition in self.clocks.items():
+            if not isinstance(definition, ClockDefinition):
+                raise PolicyError(f"sla.clocks.{name}: expected a ClockDefinition "
+                                  f"(got {definition!r})")
+
+    def targets(self, clock: str) -> FrozenDict[Priority, float]:
+        """The target per priority of *clock* (``first_response``, ``next_reply``…)."""
+        if clock not in CLOCK_NAMES:
+            raise UnknownKeyError.for_key("clock", clock, CLOCK_NAMES)
+        result: FrozenDict[Priority, float] = getattr(self, clock)
+        return result
 
 
 @final

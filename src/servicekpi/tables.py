@@ -58,6 +58,7 @@ from servicekpi.domain import (
     ComplaintFlag,
     ComplaintSource,
     Customer,
+    EventKind,
     Loyalty,
     Priority,
     RaterRole,
@@ -65,7 +66,7 @@ from servicekpi.domain import (
     ServiceType,
     Tier,
 )
-from servicekpi.domain import Callback, Complaint, Order, Rating, Ticket
+from servicekpi.domain import Callback, Complaint, Order, Rating, Ticket, TicketEvent
 from servicekpi.exceptions import (
     DuplicateKeyError,
     InvalidChoiceError,
@@ -86,6 +87,7 @@ __all__ = (
     "OrderTable",
     "RatingTable",
     "Schema",
+    "TicketEventTable",
     "TicketTable",
     "ValidationIssue",
     "ValidationReport",
@@ -208,6 +210,7 @@ class Schema:
     key: str | None
     columns: tuple[Column, ...]
     rules: tuple[Rule, ...] = ()
+    label: str | None = None  # the id shown in reports when there is no key
 
     def column(self, name: str) -> Column:
         """The column called *name* (with a did-you-mean hint when unknown)."""
@@ -780,6 +783,23 @@ class Table:
                 length.
             ValidationFailedError: with ``on_invalid="raise"`` when a row is rejected.
         """
+        return cls._validate(columns, on_invalid=on_invalid, default_tz=default_tz,
+                             context=None)
+
+    @classmethod
+    def _set_issues(cls, values: Mapping[str, NDArray[Any]],
+                    labels: Mapping[str, tuple[str, ...]], alive: NDArray[np.bool_],
+                    context: Any) -> list[tuple[int, str, str, str]]:
+        """Issues that need the whole set of rows (or another table): none by default.
+
+        *values* are the parsed columns (id codes index *labels*), *alive* the rows no
+        cell or row rule rejected; returns ``(row, field, rule, code)`` tuples.
+        """
+        return []
+
+    @classmethod
+    def _validate(cls, columns: Mapping[str, Any], *, on_invalid: Literal["report", "raise"],
+                  default_tz: str | None, context: Any) -> tuple[Self, ValidationReport]:
         schema = cls.SCHEMA
         if on_invalid not in ("report", "raise"):
             raise InvalidChoiceError.for_value("on_invalid", on_invalid, ["report", "raise"])
@@ -824,6 +844,12 @@ class Table:
             dupes = _duplicates(key_codes) & ~cell_bad[schema.key]
             issues.extend((int(row), schema.key, "unique: seen on an earlier row", "unique")
                           for row in np.flatnonzero(dupes))
+        alive = ~np.any(np.stack([np.zeros(n, dtype=bool), *cell_bad.values()]), axis=0)
+        if issues:
+            alive[np.fromiter((row for row, *_ in issues), dtype=np.int64)] = False
+        issues.extend(cls._set_issues(
+            values, {name: c.labels for name, c in parsed.items() if c.labels is not None},
+            alive, context))
 
         rejected = np.zeros(n, dtype=bool)
         if issues:
@@ -1048,9 +1074,10 @@ def _compact(codes: NDArray[Any], labels: tuple[str, ...]) -> tuple[NDArray[np.i
 
 def _keys(schema: Schema, columns: Mapping[str, Any],
           parsed: Mapping[str, _Parsed]) -> Callable[[int], str | None]:
-    if schema.key is None or schema.key not in columns:
+    name = schema.key or schema.label
+    if name is None or name not in columns:
         return lambda row: None
-    key = parsed[schema.key]
+    key = parsed[name]
     labels = key.labels or ()
 
     def lookup(row: int) -> str | None:
@@ -1233,6 +1260,31 @@ ORDER_SCHEMA: Final = Schema(
     rules=(_not_above("paid", "amount"), _not_above("refunded", "paid")),
 )
 
+def _event_needs_to(cols: Columns) -> NDArray[np.bool_]:
+    kind = cols["kind"]
+    changes = (kind == _EVENT_CODES[EventKind.STATUS]) \
+        | (kind == _EVENT_CODES[EventKind.ASSIGNMENT])
+    return np.asarray(changes & (cols["to_value"] < 0))
+
+
+_EVENT_CODES: Final = {kind: np.int8(i) for i, kind in enumerate(EventKind)}
+
+TICKET_EVENT_SCHEMA: Final = Schema(
+    name="ticket_events", noun="event", key=None, label="ticket_id",
+    columns=(
+        _c("ticket_id", Kind.ID, "the ticket", required=True),
+        _c("at", Kind.TIME, "when it happened", required=True),
+        _c("kind", Kind.CHOICE, "what happened", required=True, choices=EventKind),
+        _c("from_value", Kind.ID, "status before a status change / assignee before an "
+                                  "assignment"),
+        _c("to_value", Kind.ID, "the new status / the new assignee (agent id)"),
+        _c("actor", Kind.ID, "who did it (the replying agent)"),
+    ),
+    rules=(Rule(code="needs_to_value", fields=("to_value", "kind"),
+                description="'to_value' is required for status and assignment events",
+                check=_event_needs_to),),
+)
+
 CUSTOMER_SCHEMA: Final = Schema(
     name="customers", noun="customer", key="customer_id",
     columns=(
@@ -1340,6 +1392,120 @@ class OrderTable(Table):
 
 
 @final
+class TicketEventTable(Table):
+    """A ticket's history: status changes, assignments, customer messages, agent replies.
+
+    Schema: ``docs/tables.md#ticket-events``; how clocks read it: ``docs/clocks.md``.
+    Besides the row rules, :meth:`from_columns` rejects ``duplicate`` events (all six
+    fields equal to an earlier row's), ``same_instant`` status changes or assignments
+    (two of one ticket at one second with different ``to_value``: their order is
+    unknown) and, given ``tickets``, events of an ``unknown_ticket`` or
+    ``before_opened``.
+
+    >>> from datetime import datetime, timezone
+    >>> t = [datetime(2026, 10, 5, h, tzinfo=timezone.utc) for h in (9, 10, 11)]
+    >>> events, report = TicketEventTable.from_columns({
+    ...     "ticket_id": ["T-1", "T-1", "T-1", "T-1"], "at": [t[1], t[1], t[2], t[2]],
+    ...     "kind": ["status", "status", "customer_message", "customer_message"],
+    ...     "to_value": ["waiting_customer", "solved", None, None]})
+    >>> len(events)
+    1
+    >>> print(report)
+    ticket_events: 4 rows in, 1 valid, 3 rejected
+      row 0 (T-1): to_value='waiting_customer': another status change of this ticket at the same second (order unknown) [same_instant]
+      row 1 (T-1): to_value='solved': another status change of this ticket at the same second (order unknown) [same_instant]
+      row 3 (T-1): ticket_id='T-1': the same event as an earlier row [duplicate]
+
+    .. versionadded:: 0.1
+    """
+
+    SCHEMA: ClassVar[Schema] = TICKET_EVENT_SCHEMA
+    RECORD: ClassVar[type[Any]] = TicketEvent
+    __slots__ = ()
+
+    @classmethod
+    def from_columns(cls, columns: Mapping[str, Any], *,
+                     on_invalid: Literal["report", "raise"] = "report",
+                     default_tz: str | None = None,
+                     tickets: TicketTable | None = None) -> tuple[Self, ValidationReport]:
+        """Validate *columns* as :meth:`Table.from_columns` does, plus the event rules.
+
+        Args:
+            columns, on_invalid, default_tz: as :meth:`Table.from_columns`.
+            tickets: when given, events of tickets it does not have are rejected
+                (``unknown_ticket``), and so are events before their ticket opened
+                (``before_opened``).
+        """
+        if tickets is not None and not isinstance(tickets, TicketTable):
+            raise TypeError(f"'tickets' must be a TicketTable (got {type(tickets).__name__})")
+        return cls._validate(columns, on_invalid=on_invalid, default_tz=default_tz,
+                             context=tickets)
+
+    @classmethod
+    def _set_issues(cls, values: Mapping[str, NDArray[Any]],
+                    labels: Mapping[str, tuple[str, ...]], alive: NDArray[np.bool_],
+                    context: Any) -> list[tuple[int, str, str, str]]:
+        issues: list[tuple[int, str, str, str]] = []
+        rows = np.flatnonzero(alive)
+        if rows.size == 0:
+            return issues
+        ticket, at, kind = (values[n][rows] for n in ("ticket_id", "at", "kind"))
+        from_value, to_value, actor = (values[n][rows]
+                                       for n in ("from_value", "to_value", "actor"))
+        order = np.lexsort((actor, from_value, to_value, kind, at, ticket))
+        same_moment = (ticket[order][1:] == ticket[order][:-1]) \
+            & (at[order][1:] == at[order][:-1]) & (kind[order][1:] == kind[order][:-1])
+        same_event = same_moment & (to_value[order][1:] == to_value[order][:-1]) \
+            & (from_value[order][1:] == from_value[order][:-1]) \
+            & (actor[order][1:] == actor[order][:-1])
+        # Equal events sort together; within them the earliest row is kept.
+        duplicate = np.zeros(rows.size, dtype=bool)
+        if same_event.any():
+            run = np.concatenate(([0], np.cumsum(~same_event)))
+            first_row = np.full(int(run[-1]) + 1, rows.size, dtype=np.int64)
+            np.minimum.at(first_row, run, order)
+            duplicate[order] = order != first_row[run]
+        issues.extend((int(rows[i]), "ticket_id", "the same event as an earlier row",
+                       "duplicate") for i in np.flatnonzero(duplicate))
+        changes = (kind[order][1:] == _EVENT_CODES[EventKind.STATUS]) \
+            | (kind[order][1:] == _EVENT_CODES[EventKind.ASSIGNMENT])
+        clash = same_moment & changes & (to_value[order][1:] != to_value[order][:-1])
+        if clash.any():
+            moment = np.concatenate(([0], np.cumsum(~same_moment)))
+            bad_moments = np.unique(moment[1:][clash])
+            conflicted = np.zeros(rows.size, dtype=bool)
+            conflicted[order] = np.isin(moment, bad_moments)
+            for i in np.flatnonzero(conflicted & ~duplicate):
+                noun = "status change" if kind[i] == _EVENT_CODES[EventKind.STATUS] \
+                    else "assignment"
+                issues.append((int(rows[i]), "to_value", f"another {noun} of this ticket "
+                               f"at the same second (order unknown)", "same_instant"))
+        if isinstance(context, TicketTable):
+            issues.extend(_event_ticket_issues(context, rows, ticket, at,
+                                               labels.get("ticket_id", ())))
+        return issues
+
+
+def _event_ticket_issues(tickets: TicketTable, rows: NDArray[np.int64],
+                         ticket: NDArray[Any], at: NDArray[np.int64],
+                         labels: tuple[str, ...]) -> list[tuple[int, str, str, str]]:
+    """Events of tickets *tickets* does not have, or before their ticket opened."""
+    code_to_row = np.full(len(tickets.labels("ticket_id")) + 1, -1, dtype=np.int64)
+    code_to_row[tickets["ticket_id"]] = np.arange(len(tickets))
+    wanted = tickets.codes_of("ticket_id", labels)
+    row_of_label = np.append(code_to_row[np.where(wanted < 0, -1, wanted)], -1)
+    ticket_row = row_of_label[np.where(ticket < 0, len(labels), ticket)]
+    unknown = ticket_row < 0
+    opened = tickets["opened_at"][np.maximum(ticket_row, 0)] if len(tickets) \
+        else np.zeros(rows.size, dtype=np.int64)
+    early = ~unknown & (at < opened)
+    return [(int(rows[i]), "ticket_id", "no such ticket", "unknown_ticket")
+            for i in np.flatnonzero(unknown)] + \
+        [(int(rows[i]), "at", "before the ticket opened", "before_opened")
+         for i in np.flatnonzero(early)]
+
+
+@final
 class CustomerTable(Table):
     """Customers with tier, loyalty and zone. Schema: ``docs/tables.md#customers``.
 
@@ -1364,7 +1530,7 @@ class AgentTable(Table):
 
 
 ALL_TABLES: Final = (TicketTable, ComplaintTable, CallbackTable, RatingTable, OrderTable,
-                     CustomerTable, AgentTable)
+                     CustomerTable, AgentTable, TicketEventTable)
 
 # Each table's docstring carries its schema, generated from the schema itself so the
 # two cannot drift apart (docs/tables.md is checked against the same text by a test).

@@ -9,10 +9,13 @@ from servicekpi.domain.enums import (
     CallbackOutcome,
     CallbackSubject,
     Channel,
+    ClockName,
+    ClockStatus,
     Direction,
     ComplaintFlag,
     ComplaintSource,
     EscalationLevel,
+    EventKind,
     Loyalty,
     PeriodKind,
     Priority,
@@ -21,6 +24,7 @@ from servicekpi.domain.enums import (
     ServiceType,
     Tier,
 )
+from servicekpi.domain.events import ClockInstance, TicketEvent
 from servicekpi.domain.people import Agent, Customer, Station, Team
 from servicekpi.domain.period import Period
 from servicekpi.domain.records import Callback, Complaint, Order, Rating, Ticket
@@ -34,6 +38,9 @@ __all__ = (
     "CallbackOutcome",
     "CallbackSubject",
     "Channel",
+    "ClockInstance",
+    "ClockName",
+    "ClockStatus",
     "Complaint",
     "ComplaintFlag",
     "ComplaintSource",
@@ -41,6 +48,7 @@ __all__ = (
     "Deduction",
     "Direction",
     "EscalationLevel",
+    "EventKind",
     "Loyalty",
     "Order",
     "Period",
@@ -53,6 +61,7 @@ __all__ = (
     "Station",
     "Team",
     "Ticket",
+    "TicketEvent",
     "Tier",
     "Training",
 )

@@ -16,10 +16,13 @@ __all__ = (
     "CallbackOutcome",
     "CallbackSubject",
     "Channel",
+    "ClockName",
+    "ClockStatus",
     "Direction",
     "ComplaintFlag",
     "ComplaintSource",
     "EscalationLevel",
+    "EventKind",
     "Loyalty",
     "PeriodKind",
     "Priority",
@@ -257,3 +260,41 @@ class PeriodKind(_Choice):
     MONTH = "month"
     QUARTER = "quarter"
     YEAR = "year"
+
+
+class EventKind(_Choice):
+    """What happened to a ticket, as its event history records it.
+
+    The member order is the order of events at the same second (a reply at the second
+    of a customer message answers it).
+
+    .. versionadded:: 0.1
+    """
+
+    STATUS = "status"
+    ASSIGNMENT = "assignment"
+    CUSTOMER_MESSAGE = "customer_message"
+    AGENT_REPLY = "agent_reply"
+
+
+class ClockName(_Choice):
+    """The SLA clocks servicekpi measures over ticket events.
+
+    .. versionadded:: 0.1
+    """
+
+    FIRST_RESPONSE = "first_response"
+    NEXT_REPLY = "next_reply"
+    RESOLUTION = "resolution"
+
+
+class ClockStatus(_Choice):
+    """Where a clock instance stands as of the judging instant.
+
+    .. versionadded:: 0.1
+    """
+
+    RUNNING = "running"
+    PAUSED = "paused"
+    ACHIEVED = "achieved"
+    BREACHED = "breached"

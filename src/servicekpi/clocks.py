@@ -1,0 +1,853 @@
+"""SLA clocks over ticket events: pause on status, recurring reply targets, at-risk warnings.
+
+A clock measures the **working time** the service team had a ticket, from a start
+condition to a stop condition, leaving out the time it waited on the customer or a
+third party (``docs/clocks.md`` has every rule). :func:`measure_clocks` judges every
+clock instance as of an instant; :func:`clocks_at_risk` lists those about to breach;
+:func:`~servicekpi.metrics.kpi_panel` uses the same clocks for its ``sla_*`` KPIs when
+given ``events``.
+
+Vectorised over the whole event table: the events are sorted once by ticket and time,
+framed per ticket by its opening and the judging instant, and every clock state
+(status, active, paused, assignee) is a forward fill inside each ticket's run of rows;
+elapsed time is a segment sum of ``W(next) − W(this)`` over running rows, with ``W`` the
+calendar's working clock.
+
+>>> from datetime import datetime, timezone
+>>> from servicekpi import TicketTable, TicketEventTable, Policy, WorkCalendar
+>>> at = lambda h, m=0: datetime(2026, 10, 5, h, m, tzinfo=timezone.utc)
+>>> tickets, _ = TicketTable.from_columns({
+...     "ticket_id": ["T-1"], "agent_id": ["A-1"], "station_id": ["S1"],
+...     "customer_id": ["C-1"], "service_type": ["repair"], "channel": ["phone"],
+...     "opened_at": [at(8)]})
+>>> events, _ = TicketEventTable.from_columns({
+...     "ticket_id": ["T-1"] * 4, "at": [at(9), at(9), at(11), at(12)],
+...     "kind": ["agent_reply", "status", "customer_message", "status"],
+...     "to_value": [None, "waiting_customer", None, "solved"],
+...     "actor": ["A-2", "A-2", None, "A-1"]})
+>>> policy = Policy.default().replace(calendar=WorkCalendar(tz="UTC", hours=[["00:00-24:00"]] * 7))
+>>> clocks = measure_clocks(tickets, events, now=at(13), policy=policy)
+>>> print(clocks)
+ClockTable as of 2026-10-05T13:00+00:00: 3 clocks
+  first_response  T-1  achieved  1:00:00 of 2:00:00  paused 0:00:00  A-2
+  next_reply      T-1  achieved  1:00:00 of 4:00:00  paused 0:00:00  A-1
+  resolution      T-1  achieved  2:00:00 of 16:00:00  paused 2:00:00  A-1
+
+The resolution clock ran 08:00–09:00 and 11:00–12:00: the two hours waiting on the
+customer are paused, and the customer's message at 11:00 resumed it.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from fractions import Fraction
+from typing import Any, ClassVar, Final, Literal, final
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+
+from servicekpi._frozen import FrozenDict
+from servicekpi.calendar import WorkCalendar, from_epoch, to_epoch
+from servicekpi.domain import ClockInstance, ClockName, ClockStatus, Priority
+from servicekpi.exceptions import InvalidChoiceError, SchemaError
+from servicekpi.kernel import MISSING
+from servicekpi.kernel.segments import forward_fill, segment_sums
+from servicekpi.policy import CLOCK_NAMES, ClockDefinition, Policy
+from servicekpi.tables import AgentTable, Column, Kind, Schema, Table, TicketEventTable, \
+    TicketTable
+
+__all__ = ("ClockTable", "Credits", "clocks_at_risk", "measure_clocks")
+
+_DEFAULT_POLICY: Final = Policy.default()
+_STATUS, _ASSIGNMENT, _MESSAGE, _REPLY = (np.int8(i) for i in range(4))
+_OPENED, _JUDGE = np.int8(4), np.int8(5)
+_KIND_OF: Final = {"status_change": _STATUS, "assignment": _ASSIGNMENT,
+                   "customer_message": _MESSAGE, "agent_reply": _REPLY, "opened": _OPENED}
+_CODES: Final = {status: np.int8(i) for i, status in enumerate(ClockStatus)}
+_PARALLEL_ROWS: Final = 200_000  # below this, threads cost more than they save
+
+
+CLOCK_SCHEMA: Final = Schema(
+    name="clocks", noun="clock", key=None, label="ticket_id",
+    columns=(
+        Column(name="clock", kind=Kind.CHOICE, required=True, choices=ClockName,
+               doc="which clock"),
+        Column(name="ticket_id", kind=Kind.ID, required=True, doc="the ticket"),
+        Column(name="started_at", kind=Kind.TIME, required=True, doc="when it started"),
+        Column(name="stopped_at", kind=Kind.TIME, doc="when it stopped; missing = active"),
+        Column(name="elapsed", kind=Kind.COUNT, default=0, doc="running working seconds"),
+        Column(name="paused", kind=Kind.COUNT, default=0, doc="paused working seconds"),
+        Column(name="target", kind=Kind.COUNT, default=0, doc="target, working seconds"),
+        Column(name="status", kind=Kind.CHOICE, choices=ClockStatus,
+               default=ClockStatus.RUNNING, doc="running / paused / achieved / breached"),
+        Column(name="at_risk", kind=Kind.BOOL, default=False, doc="a warning is due"),
+        Column(name="due_at", kind=Kind.TIME, doc="when the target is used up if it runs "
+                                                  "on; missing once achieved or breached"),
+        Column(name="agent_id", kind=Kind.ID, doc="the agent credited (biggest share)"),
+    ),
+)
+
+
+@final
+@attrs.frozen(kw_only=True, eq=False)
+class Credits:
+    """Who is credited with each clock instance, and with what share (sums to 1).
+
+    ``row`` indexes the :class:`ClockTable`; ``agent`` codes index ``labels``.
+
+    .. versionadded:: 0.1
+    """
+
+    row: NDArray[np.int64]
+    agent: NDArray[np.int64]
+    share: NDArray[np.float64]
+    labels: tuple[str, ...]
+
+    def to_dict(self) -> dict[int, dict[str, float]]:
+        """``{clock table row: {agent id: share}}``."""
+        out: dict[int, dict[str, float]] = {}
+        for row, agent, share in zip(self.row.tolist(), self.agent.tolist(),
+                                     self.share.tolist(), strict=True):
+            out.setdefault(row, {})[self.labels[agent]] = share
+        return out
+
+    def take(self, rows: NDArray[np.int64]) -> Credits:
+        """The credits of clock-table *rows*, renumbered to their positions in *rows*."""
+        new_row = np.full(int(self.row.max(initial=-1)) + 1, -1, dtype=np.int64)
+        new_row[rows] = np.arange(rows.size)
+        keep = new_row[self.row] >= 0 if self.row.size else np.zeros(0, dtype=bool)
+        order = np.argsort(new_row[self.row[keep]], kind="stable")
+        return Credits(row=new_row[self.row[keep]][order], agent=self.agent[keep][order],
+                       share=self.share[keep][order], labels=self.labels)
+
+
+@final
+class ClockTable(Table):
+    """The SLA clock instances as of an instant: one row per instance.
+
+    Columns (``docs/clocks.md``): ``clock``, ``ticket_id``, ``started_at``,
+    ``stopped_at`` (missing while active), ``elapsed`` and ``paused`` (working seconds),
+    ``target``, ``status``, ``at_risk``, ``due_at``, ``agent_id`` (credited). Read it
+    like any table (``clocks["elapsed"]``, ``clocks.decode("status")``,
+    ``clocks.to_records()``); :attr:`credits` has every (instance, agent, share),
+    :meth:`time_held` and :meth:`handoffs` the hand-off report.
+
+    .. versionadded:: 0.1
+    """
+
+    SCHEMA: ClassVar[Schema] = CLOCK_SCHEMA
+    RECORD: ClassVar[type[Any]] = ClockInstance
+    __slots__ = ("_credits", "_hand_offs", "_now", "_roster", "_ticket_rows", "_unmatched")
+
+    def __init__(self, columns: Mapping[str, NDArray[Any]],
+                 labels: Mapping[str, tuple[str, ...]], n_rows: int, *,
+                 now: int = MISSING, credits: Credits | None = None,
+                 ticket_rows: NDArray[np.int64] | None = None,
+                 hand_offs: _HandOffs | None = None,
+                 roster: AgentTable | None = None, unmatched: int = 0) -> None:
+        super().__init__(columns, labels, n_rows)
+        self._now = now
+        agents = labels.get("agent_id", ())
+        self._credits = credits if credits is not None else Credits(
+            row=np.arange(n_rows, dtype=np.int64), agent=np.asarray(
+                columns["agent_id"], dtype=np.int64), share=np.ones(n_rows), labels=agents)
+        self._ticket_rows = ticket_rows if ticket_rows is not None \
+            else np.full(n_rows, -1, dtype=np.int64)
+        self._hand_offs = hand_offs if hand_offs is not None else _HandOffs.empty()
+        self._roster = roster
+        self._unmatched = unmatched
+
+    @classmethod
+    def from_columns(cls, columns: Mapping[str, Any], *,
+                     on_invalid: Literal["report", "raise"] = "report",
+                     default_tz: str | None = None) -> Any:
+        """Not available: clock tables are computed (:func:`measure_clocks`)."""
+        raise SchemaError("a ClockTable is computed by measure_clocks, not read from "
+                          "columns")
+
+    @property
+    def now(self) -> datetime:
+        """The judging instant (UTC)."""
+        return from_epoch(self._now, "UTC")
+
+    @property
+    def credits(self) -> Credits:
+        """Every (instance row, agent, share) of the attribution."""
+        return self._credits
+
+    @property
+    def unmatched_events(self) -> int:
+        """Events whose ticket the ticket table does not have (not judged)."""
+        return self._unmatched
+
+    def take(self, rows: NDArray[np.bool_] | NDArray[np.integer[Any]]) -> ClockTable:
+        index = np.flatnonzero(rows) if np.asarray(rows).dtype == bool \
+            else np.asarray(rows, dtype=np.int64)
+        return ClockTable({n: self[n][index] for n in self.columns},
+                          {n: self.labels(n) for n in ("ticket_id", "agent_id")},
+                          int(index.size), now=self._now, credits=self._credits.take(index),
+                          ticket_rows=self._ticket_rows[index], hand_offs=self._hand_offs,
+                          roster=self._roster,
+                          unmatched=self._unmatched)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """``{clock: {status: instances}}`` for every clock and status."""
+        out: dict[str, dict[str, int]] = {}
+        clock, status = self["clock"], self["status"]
+        for i, name in enumerate(ClockName):
+            mine = status[clock == i]
+            out[name.value] = {s.value: int((mine == j).sum())
+                               for j, s in enumerate(ClockStatus)}
+        return out
+
+    def time_held(self, by: Literal["agent", "team"] = "agent") -> dict[str, int]:
+        """Working seconds each assignee (or team) held tickets while their resolution
+        clock was active (paused time included).
+
+        Raises:
+            SchemaError: ``by="team"`` without the ``agents`` roster given to
+                :func:`measure_clocks`.
+        """
+        held = self._hand_offs.held()
+        if by == "agent":
+            return held
+        teams = self._teams(by)
+        out: dict[str, int] = {}
+        for agent, seconds in held.items():
+            team = teams.get(agent, "(not in roster)")
+            out[team] = out.get(team, 0) + seconds
+        return dict(sorted(out.items()))
+
+    def handoffs(self, by: Literal["agent", "team"] = "agent") -> dict[tuple[str, str], int]:
+        """Assignments that changed the assignee, counted per (from, to) agent or team.
+
+        Raises:
+            SchemaError: ``by="team"`` without the ``agents`` roster.
+        """
+        pairs = self._hand_offs.pairs()
+        if by == "agent":
+            return pairs
+        teams = self._teams(by)
+        out: dict[tuple[str, str], int] = {}
+        for (a, b), count in pairs.items():
+            pair = (teams.get(a, "(not in roster)"), teams.get(b, "(not in roster)"))
+            out[pair] = out.get(pair, 0) + count
+        return dict(sorted(out.items()))
+
+    def _teams(self, by: str) -> dict[str, str]:
+        if by != "team":
+            raise InvalidChoiceError.for_value("by", by, ["agent", "team"])
+        if self._roster is None:
+            raise SchemaError("hand-offs by team need the roster: "
+                              "measure_clocks(..., agents=AgentTable)")
+        roster = self._roster
+        return dict(zip(roster.decode("agent_id").tolist(), roster.decode("team_id").tolist(),
+                        strict=True))
+
+    def __str__(self) -> str:
+        when = self.now.strftime("%Y-%m-%dT%H:%M+00:00")
+        lines = [f"ClockTable as of {when}: {len(self)} clocks"]
+        clocks, tickets = self.decode("clock"), self.decode("ticket_id")
+        statuses, agents = self.decode("status"), self.decode("agent_id")
+        width = max((len(str(t)) for t in tickets), default=0)
+        for i in range(min(len(self), 20)):
+            lines.append(
+                f"  {clocks[i].value:<15} {tickets[i]:<{width}}  {statuses[i].value:<8}  "
+                f"{timedelta(seconds=int(self['elapsed'][i]))} of "
+                f"{timedelta(seconds=int(self['target'][i]))}  "
+                f"paused {timedelta(seconds=int(self['paused'][i]))}"
+                + ("  AT RISK" if self["at_risk"][i] else "")
+                + (f"  {agents[i]}" if agents[i] is not None else ""))
+        if len(self) > 20:
+            lines.append(f"  … {len(self) - 20} more")
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- timeline
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class _Timeline:
+    """Selected tickets' events in order, each ticket framed by its opening and the
+    judging row: ``[opened, events…, judge]`` per ticket, tickets in table-row order."""
+
+    ticket_rows: NDArray[np.int64]     # ticket-table row of each selected ticket
+    starts: NDArray[np.int64]          # timeline row of each ticket's opening
+    ends: NDArray[np.int64]            # timeline row of each ticket's judging row
+    tix: NDArray[np.int32]             # selected-ticket index of each timeline row
+    kind: NDArray[np.int8]
+    at: NDArray[np.int64]
+    to: NDArray[np.int32]              # event to_value code (statuses and agents)
+    from_: NDArray[np.int32]
+    actor: NDArray[np.int32]
+    dw: NDArray[np.integer[Any]]       # working seconds from this row to the next
+    status: NDArray[np.int32]          # status (to_value code) after the row; -1 = none
+    is_status: NDArray[np.bool_]
+    is_open: NDArray[np.bool_]
+    priority: NDArray[np.int8]         # per selected ticket
+    unmatched: int
+
+
+def _ranks(labels: tuple[str, ...]) -> NDArray[np.int64]:
+    """Rank of each label in sorted order, with -1 (missing) ranking first."""
+    order = sorted(range(len(labels)), key=labels.__getitem__)
+    rank = np.empty(len(labels) + 1, dtype=np.int64)
+    rank[np.array(order, dtype=np.int64)] = np.arange(1, len(labels) + 1)
+    rank[-1] = 0  # code -1 reads the last slot
+    return rank
+
+
+def _ticket_row_of(tickets: TicketTable, labels: tuple[str, ...]) -> NDArray[np.int64]:
+    code_to_row = np.full(len(tickets.labels("ticket_id")) + 1, -1, dtype=np.int64)
+    code_to_row[tickets["ticket_id"]] = np.arange(len(tickets))
+    wanted = tickets.codes_of("ticket_id", labels)
+    return code_to_row[np.where(wanted < 0, -1, wanted)]
+
+
+def _order(tix: NDArray[np.int64], at: NDArray[np.int64], kind: NDArray[np.int8],
+           ties: Sequence[tuple[NDArray[np.int64], NDArray[Any]]],
+           n_tickets: int) -> NDArray[np.intp]:
+    """Row order by (ticket, time, kind), ties broken by the ranks of the labels of
+    *ties* (actor, to, from: ``(rank of each code, codes)``), so any input order of the
+    same events gives the same timeline."""
+    if tix.size == 0:
+        return np.zeros(0, dtype=np.intp)
+    low = int(at.min())
+    span = int(at.max()) - low + 1
+    bits = (max(n_tickets, 1) - 1).bit_length() + span.bit_length() + 2
+    if bits > 62:
+        keys: list[NDArray[Any]] = [*(rank[codes] for rank, codes in reversed(ties)),
+                                    kind, at, tix]
+        return np.lexsort(keys)
+    key = (tix << (span.bit_length() + 2)) | ((at - low) << 2) | kind.astype(np.int64)
+    order = np.argsort(key)
+    ordered = key[order]
+    tie = ordered[1:] == ordered[:-1]
+    if tie.any():  # rare: equal (ticket, second, kind); order them by content
+        run_start = np.concatenate(([True], ~tie))
+        run = np.cumsum(run_start) - 1
+        in_tie = np.zeros(order.size, dtype=bool)
+        in_tie[1:] |= tie
+        in_tie[:-1] |= tie
+        pos = np.flatnonzero(in_tie)
+        rows = order[pos]
+        sub = np.lexsort([*(rank[codes[rows]] for rank, codes in reversed(ties)), run[pos]])
+        order[pos] = rows[sub]
+    return order
+
+
+def _timeline(tickets: TicketTable, events: TicketEventTable, *, now: int, inclusive: bool,
+              ticket_mask: NDArray[np.bool_] | None, calendar: WorkCalendar) -> _Timeline:
+    opened_all = tickets["opened_at"]
+    selected = (opened_all <= now) if inclusive else (opened_all < now)
+    if ticket_mask is not None:
+        selected &= ticket_mask
+    ticket_rows = np.flatnonzero(selected).astype(np.int64)
+    nt = ticket_rows.size
+    dense = np.full(len(tickets) + 1, -1, dtype=np.int64)
+    dense[ticket_rows] = np.arange(nt)
+
+    ev_labels = events.labels("ticket_id")
+    row_of_label = np.append(_ticket_row_of(tickets, ev_labels), -1)
+    ev_row = row_of_label[events["ticket_id"]]
+    unmatched = int((ev_row < 0).sum())
+    ev_tix = dense[ev_row]  # -1 reads the last slot
+    at_all = events["at"]
+    keep = (ev_tix >= 0) & ((at_all <= now) if inclusive else (at_all < now))
+    opened = opened_all[ticket_rows]
+    names = ("to_value", "from_value", "actor")
+    if keep.all():  # the usual case: no copies
+        e_tix, e_at, e_kind = ev_tix, at_all, events["kind"]
+        codes = {name: events[name] for name in names}
+    else:
+        idx = np.flatnonzero(keep)
+        e_tix, e_at, e_kind = ev_tix[idx], at_all[idx], events["kind"][idx]
+        codes = {name: events[name][idx] for name in names}
+    # Events before their ticket opened (possible without validation against the
+    # tickets) count as at the opening.
+    e_at = np.maximum(e_at, opened[e_tix])
+    ties = [(_ranks(events.labels(name)), codes[name])
+            for name in ("actor", "to_value", "from_value")]
+    order = _order(e_tix, e_at, e_kind, ties, nt)
+    e_tix, e_at, e_kind = e_tix[order], e_at[order], e_kind[order]
+    codes = {name: value[order] for name, value in codes.items()}
+
+    ne = e_tix.size
+    m = ne + 2 * nt
+    offsets = np.zeros(nt + 1, dtype=np.int64)
+    np.cumsum(np.bincount(e_tix, minlength=nt), out=offsets[1:])
+    two = 2 * np.arange(nt, dtype=np.int64)
+    starts = offsets[:-1] + two
+    ends = offsets[1:] + two + 1
+    ev_pos = np.arange(ne, dtype=np.int64) + 2 * e_tix + 1
+
+    tix = np.repeat(np.arange(nt, dtype=np.int32), np.diff(offsets) + 2)
+    kind = np.full(m, _JUDGE, dtype=np.int8)
+    kind[starts] = _OPENED
+    kind[ev_pos] = e_kind
+    at = np.full(m, now, dtype=np.int64)
+    at[starts] = opened
+    at[ev_pos] = e_at
+    columns = {}
+    for name, value in codes.items():
+        column = np.full(m, -1, dtype=np.int32)
+        column[ev_pos] = value
+        columns[name] = column
+
+    w_ev, w_open, w_now = calendar.working_clocks(e_at, opened,
+                                                  np.array([now], dtype=np.int64))
+    w = np.full(m, int(w_now[0]) if nt else 0, dtype=np.int64)
+    w[starts] = w_open
+    w[ev_pos] = w_ev
+    dw64 = np.zeros(m, dtype=np.int64)
+    np.subtract(w[1:], w[:-1], out=dw64[:-1])
+    dw64[ends] = 0
+    # Gaps between one ticket's events fit int32 (68 years): half the memory traffic.
+    dw = dw64.astype(np.int32) if int(dw64.max(initial=0)) < 2**31 else dw64
+
+    is_status = kind == _STATUS
+    is_open = kind == _OPENED
+    status = forward_fill(columns["to_value"], is_status | is_open)  # -1 on the openings
+    return _Timeline(ticket_rows=ticket_rows, starts=starts, ends=ends, tix=tix, kind=kind,
+                     at=at, to=columns["to_value"], from_=columns["from_value"],
+                     actor=columns["actor"], dw=dw, status=status, is_status=is_status,
+                     is_open=is_open, priority=tickets["priority"][ticket_rows],
+                     unmatched=unmatched)
+
+
+# --------------------------------------------------------------------------- one clock
+
+
+def _codes_of(names: Sequence[str], labels: tuple[str, ...]) -> NDArray[np.int64]:
+    index = {label: i for i, label in enumerate(labels)}
+    return np.array([index[n] for n in names if n in index], dtype=np.int64)
+
+
+def _lookup(codes: NDArray[np.int64], size: int) -> NDArray[np.bool_]:
+    """A membership table over ``[0, size)`` plus a last slot (``False``) for code -1."""
+    table = np.zeros(size + 1, dtype=bool)
+    table[codes] = True
+    return table
+
+
+def _kinds(conditions: Sequence[str]) -> NDArray[np.bool_]:
+    table = np.zeros(8, dtype=bool)
+    table[[int(_KIND_OF[c]) for c in conditions if c in _KIND_OF]] = True
+    return table
+
+
+def _matches(conditions: Sequence[str], tl: _Timeline, labels: tuple[str, ...],
+             stop_codes: NDArray[np.int64]) -> NDArray[np.bool_]:
+    out = _kinds(conditions)[tl.kind]
+    statuses = [c[len("status:"):] for c in conditions if c.startswith("status:")]
+    if statuses:
+        out |= tl.is_status & _lookup(_codes_of(statuses, labels), len(labels))[tl.to]
+    if "reopened" in conditions:
+        stopped = _lookup(stop_codes, len(labels))
+        before = np.empty_like(tl.status)
+        before[0] = -1
+        before[1:] = tl.status[:-1]
+        out |= tl.is_status & stopped[before] & ~stopped[tl.status]
+    return out
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class _Instances:
+    tix: NDArray[np.int64]
+    start_row: NDArray[np.int64]
+    stop_row: NDArray[np.int64]   # -1 while active at the judging row
+    elapsed: NDArray[np.int64]
+    paused: NDArray[np.int64]
+    paused_now: NDArray[np.bool_]
+    active: NDArray[np.bool_]     # per timeline row (for time held)
+    run_w: NDArray[np.integer[Any]]  # per timeline row
+
+
+def _paused(tl: _Timeline, definition: ClockDefinition,
+            labels: tuple[str, ...]) -> NDArray[np.bool_]:
+    """Whether the clock is paused after each row (whether or not it is active)."""
+    pausing = tl.is_status & _lookup(_codes_of(definition.pause, labels), len(labels))[tl.to]
+    resuming = tl.is_status | _matches(definition.resume, tl, labels, np.zeros(0, np.int64))
+    return forward_fill(pausing, resuming | tl.is_open)  # pausing rows are status rows
+
+
+def _instances(tl: _Timeline, definition: ClockDefinition, labels: tuple[str, ...],
+               paused: NDArray[np.bool_]) -> _Instances:
+    is_open = tl.is_open
+    stop_codes = _codes_of(definition.stop_statuses, labels)
+    start = _matches(definition.start, tl, labels, stop_codes)
+    stop = _matches(definition.stop, tl, labels, stop_codes)
+    active = forward_fill(start & ~stop, start | stop | is_open)
+    running = active & ~paused
+    run_w = tl.dw * running
+    pause_w = tl.dw * (active ^ running)
+
+    before = np.zeros_like(active)
+    before[1:] = active[:-1]
+    before &= ~is_open
+    turn_on = np.flatnonzero(active & ~before)
+    turn_off = np.flatnonzero(before & ~active)
+    if not definition.recurring and turn_on.size:  # one instance: the first start
+        on_tix = tl.tix[turn_on]
+        turn_on = turn_on[np.concatenate(([True], on_tix[1:] != on_tix[:-1]))]
+    inst_tix = tl.tix[turn_on].astype(np.int64)
+    end = tl.ends[inst_tix]
+    stop_row = np.full(turn_on.size, -1, dtype=np.int64)
+    if turn_off.size:
+        if definition.recurring:  # the next stop of the same ticket
+            j = np.searchsorted(turn_off, turn_on)
+            candidate = turn_off[np.minimum(j, turn_off.size - 1)]
+            stop_row = np.where((j < turn_off.size) & (candidate < end), candidate, -1)
+        else:  # the last stop, when the clock is not active at the end
+            j = np.searchsorted(turn_off, end) - 1
+            stop_row = np.where(active[end] | (j < 0), -1, turn_off[np.maximum(j, 0)])
+    return _Instances(tix=inst_tix, start_row=turn_on.astype(np.int64), stop_row=stop_row,
+                      elapsed=segment_sums(run_w, turn_on).astype(np.int64),
+                      paused=segment_sums(pause_w, turn_on).astype(np.int64),
+                      paused_now=(stop_row < 0) & paused[end], active=active, run_w=run_w)
+
+
+# --------------------------------------------------------------------------- attribution
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class _People:
+    labels: tuple[str, ...]
+    to: NDArray[np.int64]          # event to_value code -> agent code (-1 none)
+    ticket_agent: NDArray[np.int64]  # per selected ticket
+    assignee: NDArray[np.int64]    # per timeline row, after the row
+    actor: NDArray[np.int64]       # per timeline row
+
+
+def _people(tl: _Timeline, tickets: TicketTable, events: TicketEventTable) -> _People:
+    ticket_labels = tickets.labels("agent_id")
+    sources = {name: events.labels(name) for name in ("to_value", "from_value", "actor")}
+    labels = tuple(sorted(set(ticket_labels).union(*sources.values())))
+    index = {label: i for i, label in enumerate(labels)}
+
+    def recode(names: tuple[str, ...]) -> NDArray[np.int64]:
+        return np.array([index[n] for n in names] + [-1], dtype=np.int64)
+
+    to_map, from_map, actor_map = (recode(sources[n]) for n in sources)
+    ticket_agent = recode(ticket_labels)[tickets["agent_id"][tl.ticket_rows]]
+    is_assign = tl.kind == _ASSIGNMENT
+    assigns = np.flatnonzero(is_assign)
+    j = np.searchsorted(assigns, tl.starts)
+    first = assigns[np.minimum(j, max(assigns.size - 1, 0))] if assigns.size \
+        else np.zeros(tl.starts.size, dtype=np.int64)
+    has_first = (j < assigns.size) & (first < tl.ends)
+    first_from = np.where(has_first, from_map[tl.from_[first] if assigns.size else -1], -1)
+    initial = np.where(first_from >= 0, first_from, ticket_agent)
+    values = np.full(tl.kind.size, -1, dtype=np.int64)
+    values[tl.starts] = initial
+    values[assigns] = to_map[tl.to[assigns]]
+    assignee = forward_fill(values, is_assign | (tl.kind == _OPENED))
+    return _People(labels=labels, to=to_map, ticket_agent=ticket_agent, assignee=assignee,
+                   actor=actor_map[tl.actor])
+
+
+def _credits(tl: _Timeline, inst: _Instances, people: _People, attribution: str) -> tuple[NDArray[np.int64], NDArray[np.int64],
+                                        NDArray[np.float64]]:
+    """(instance, agent, share) for each credit of *inst*."""
+    n = inst.tix.size
+    at_stop = people.assignee[np.where(inst.stop_row >= 0, inst.stop_row, tl.ends[inst.tix])]
+    whole = np.arange(n, dtype=np.int64)
+    if attribution == "ticket":
+        return whole, people.ticket_agent[inst.tix], np.ones(n)
+    if attribution == "assignee_at_stop":
+        return whole, at_stop, np.ones(n)
+    if attribution == "first_replier":
+        replies = np.flatnonzero(tl.kind == _REPLY)
+        j = np.searchsorted(replies, inst.start_row)
+        reply = replies[np.minimum(j, max(replies.size - 1, 0))] if replies.size \
+            else np.zeros(n, dtype=np.int64)
+        found = (j < replies.size) & (reply < tl.ends[inst.tix])
+        who = np.where(found, people.actor[reply] if replies.size else -1, -1)
+        return whole, np.where(who >= 0, who, at_stop), np.ones(n)
+    # time_held: running working seconds per (instance, assignee)
+    rows = np.flatnonzero(inst.run_w > 0)
+    owner = np.searchsorted(inst.start_row, rows, side="right") - 1
+    n_agents = len(people.labels)
+    key = owner * n_agents + people.assignee[rows]
+    pairs, inverse = np.unique(key, return_inverse=True)
+    held = np.bincount(inverse, weights=inst.run_w[rows], minlength=pairs.size)
+    owner_of_pair = pairs // n_agents
+    total = np.bincount(owner_of_pair, weights=held, minlength=n)
+    none = np.flatnonzero(total == 0)
+    instance = np.concatenate((owner_of_pair, none))
+    agent = np.concatenate((pairs % n_agents, at_stop[none]))
+    share = np.concatenate((held / total[owner_of_pair] if pairs.size else held,
+                            np.ones(none.size)))
+    order = np.lexsort((agent, instance))
+    return instance[order], agent[order], share[order]
+
+
+def _main_agent(n: int, instance: NDArray[np.int64], agent: NDArray[np.int64],
+                share: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Per instance, the agent with the biggest share (the smallest code on a tie)."""
+    out = np.full(n, -1, dtype=np.int64)
+    if instance.size == n and np.array_equal(instance, np.arange(n)):
+        out[:] = agent  # one credit each: nothing to choose
+        return out
+    order = np.lexsort((agent, -share, instance))
+    first = np.concatenate(([True], instance[order][1:] != instance[order][:-1])) \
+        if order.size else np.zeros(0, dtype=bool)
+    out[instance[order][first]] = agent[order][first]
+    return out
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class _Measured:
+    clock: NDArray[np.int8]
+    ticket_row: NDArray[np.int64]
+    started_at: NDArray[np.int64]
+    stopped_at: NDArray[np.int64]
+    elapsed: NDArray[np.int64]
+    paused: NDArray[np.int64]
+    target: NDArray[np.int64]
+    status: NDArray[np.int8]
+    at_risk: NDArray[np.bool_]
+    active: NDArray[np.bool_]
+    credit_row: NDArray[np.int64]
+    credit_agent: NDArray[np.int64]
+    credit_share: NDArray[np.float64]
+    agent_labels: tuple[str, ...]
+    hand_offs: _HandOffs
+    unmatched: int
+
+
+def _targets(policy: Policy, clock: str, priority: NDArray[np.int8]
+             ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Target and at-risk threshold (``ceil(share × target)``) per row, whole seconds."""
+    table = policy.sla.targets(clock)
+    share = Fraction(policy.sla.at_risk_share)
+    target = [math.floor(table[p]) for p in Priority]
+    threshold = [math.ceil(share * t) for t in target]
+    return (np.array(target, dtype=np.int64)[priority],
+            np.array(threshold, dtype=np.int64)[priority])
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class _Part:
+    """One clock's instances, judged: the columns of its rows in the clock table."""
+
+    columns: dict[str, NDArray[Any]]
+    credits: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]
+    active_rows: NDArray[np.bool_]
+
+
+def _judge(tl: _Timeline, people: _People, policy: Policy, code: int,
+           paused: NDArray[np.bool_], labels: tuple[str, ...]) -> _Part:
+    name = CLOCK_NAMES[code]
+    definition = policy.sla.clocks[name]
+    inst = _instances(tl, definition, labels, paused)
+    target, threshold = _targets(policy, name, tl.priority[inst.tix])
+    active = inst.stop_row < 0
+    breached = inst.elapsed > target
+    status = np.where(breached, _CODES[ClockStatus.BREACHED],
+                      np.where(~active, _CODES[ClockStatus.ACHIEVED],
+                               np.where(inst.paused_now, _CODES[ClockStatus.PAUSED],
+                                        _CODES[ClockStatus.RUNNING]))).astype(np.int8)
+    quiet = _lookup(_codes_of(definition.quiet, labels), len(labels))[
+        tl.status[tl.ends[inst.tix]]]
+    return _Part(
+        columns={"clock": np.full(inst.tix.size, code, dtype=np.int8),
+                 "ticket_row": tl.ticket_rows[inst.tix],
+                 "started_at": tl.at[inst.start_row],
+                 "stopped_at": np.where(active, MISSING, tl.at[np.maximum(inst.stop_row, 0)]),
+                 "elapsed": inst.elapsed, "paused": inst.paused, "target": target,
+                 "status": status,
+                 "at_risk": active & ~breached & (inst.elapsed >= threshold) & ~quiet,
+                 "active": active},
+        credits=_credits(tl, inst, people, definition.attribution), active_rows=inst.active)
+
+
+def _measure(tickets: TicketTable, events: TicketEventTable, *, now: int, inclusive: bool,
+             policy: Policy, ticket_mask: NDArray[np.bool_] | None = None,
+             report: bool = True) -> _Measured:
+    tl = _timeline(tickets, events, now=now, inclusive=inclusive, ticket_mask=ticket_mask,
+                   calendar=policy.calendar)
+    labels = events.labels("to_value")
+    people = _people(tl, tickets, events)
+    # Clocks with the same pause and resume rules share one paused state (by default
+    # all three do); the clocks then run on two threads (numpy releases the GIL).
+    pauses: dict[tuple[tuple[str, ...], tuple[str, ...]], NDArray[np.bool_]] = {}
+    for name in CLOCK_NAMES:
+        definition = policy.sla.clocks[name]
+        key = (definition.pause, definition.resume)
+        if key not in pauses:
+            pauses[key] = _paused(tl, definition, labels)
+
+    def judge(code: int) -> _Part:
+        definition = policy.sla.clocks[CLOCK_NAMES[code]]
+        return _judge(tl, people, policy, code, pauses[definition.pause, definition.resume],
+                      labels)
+
+    if tl.kind.size >= _PARALLEL_ROWS:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            parts = list(pool.map(judge, range(len(CLOCK_NAMES))))
+    else:
+        parts = [judge(code) for code in range(len(CLOCK_NAMES))]
+    columns = {key: np.concatenate([p.columns[key] for p in parts]) for key in parts[0].columns}
+    offsets = np.cumsum([0, *(p.columns["clock"].size for p in parts)])
+    credit_row = np.concatenate([p.credits[0] + o for p, o in zip(parts, offsets, strict=False)])
+    hand_offs = _hand_offs(tl, people, parts[CLOCK_NAMES.index("resolution")].active_rows) \
+        if report else _HandOffs.empty()
+    return _Measured(
+        clock=columns["clock"], ticket_row=columns["ticket_row"],
+        started_at=columns["started_at"], stopped_at=columns["stopped_at"],
+        elapsed=columns["elapsed"], paused=columns["paused"], target=columns["target"],
+        status=columns["status"], at_risk=columns["at_risk"], active=columns["active"],
+        credit_row=credit_row, credit_agent=np.concatenate([p.credits[1] for p in parts]),
+        credit_share=np.concatenate([p.credits[2] for p in parts]),
+        agent_labels=people.labels, hand_offs=hand_offs, unmatched=tl.unmatched)
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class _HandOffs:
+    """Time held per agent and assignee changes per (from, to) pair, as arrays."""
+
+    labels: tuple[str, ...]
+    seconds: NDArray[np.int64]  # per agent code
+    pairs_: NDArray[np.int64]   # from * len(labels) + to
+    counts: NDArray[np.int64]
+
+    @classmethod
+    def empty(cls) -> _HandOffs:
+        none = np.zeros(0, dtype=np.int64)
+        return cls(labels=(), seconds=none, pairs_=none, counts=none)
+
+    def held(self) -> dict[str, int]:
+        return {self.labels[i]: int(self.seconds[i]) for i in np.flatnonzero(self.seconds)}
+
+    def pairs(self) -> dict[tuple[str, str], int]:
+        n = len(self.labels)
+        return {(self.labels[int(p) // n], self.labels[int(p) % n]): int(c)
+                for p, c in zip(self.pairs_, self.counts, strict=True)}
+
+
+def _hand_offs(tl: _Timeline, people: _People,
+               resolution_active: NDArray[np.bool_]) -> _HandOffs:
+    n_agents = len(people.labels)
+    holder = people.assignee
+    rows = np.flatnonzero(tl.kind == _ASSIGNMENT)
+    # The holder changes only at openings and assignments: sum each holding stretch,
+    # then add the stretches up per holder.
+    stretches = np.flatnonzero(tl.is_open | (tl.kind == _ASSIGNMENT))
+    held = segment_sums(tl.dw * resolution_active, stretches)
+    owner = holder[stretches]
+    seconds = np.bincount(owner[owner >= 0], weights=held[owner >= 0], minlength=n_agents)
+    before, after = holder[rows - 1], holder[rows]
+    changed = (before != after) & (before >= 0) & (after >= 0)
+    pairs, counts = np.unique(before[changed] * n_agents + after[changed], return_counts=True)
+    # The labels are sorted, so the packed pairs are in (from, to) order already.
+    return _HandOffs(labels=people.labels, seconds=seconds.astype(np.int64), pairs_=pairs,
+                     counts=counts.astype(np.int64))
+
+
+def _instant(now: object) -> int:
+    if not isinstance(now, datetime):
+        raise TypeError(f"'now' must be an aware datetime (got {now!r})")
+    return to_epoch(now)
+
+
+def _check(tickets: object, events: object, policy: object, agents: object = None) -> Policy:
+    if not isinstance(tickets, TicketTable):
+        raise TypeError(f"'tickets' must be a TicketTable (got {type(tickets).__name__})")
+    if not isinstance(events, TicketEventTable):
+        raise TypeError(f"'events' must be a TicketEventTable (got {type(events).__name__})")
+    if agents is not None and not isinstance(agents, AgentTable):
+        raise TypeError(f"'agents' must be an AgentTable (got {type(agents).__name__})")
+    if policy is None:
+        return _DEFAULT_POLICY
+    if not isinstance(policy, Policy):
+        raise TypeError(f"'policy' must be a Policy (got {type(policy).__name__})")
+    return policy
+
+
+def measure_clocks(tickets: TicketTable, events: TicketEventTable, *, now: datetime,
+                   policy: Policy | None = None,
+                   agents: AgentTable | None = None) -> ClockTable:
+    """Every SLA clock instance of every ticket opened by *now*, judged as of *now*.
+
+    Args:
+        tickets: the tickets (opening time, priority, agent of record).
+        events: their history; events after *now* do not count, events of tickets
+            *tickets* does not have are counted in :attr:`ClockTable.unmatched_events`.
+        now: the judging instant (aware; events at *now* count).
+        policy: clock definitions, targets, ``at_risk_share`` and the working calendar.
+        agents: the roster, for :meth:`ClockTable.time_held` and
+            :meth:`ClockTable.handoffs` by team.
+
+    Returns:
+        A :class:`ClockTable`, rows by clock, then ticket row, then start.
+
+    Raises:
+        TypeError: a table of the wrong type, or *now* not a datetime.
+        NaiveDatetimeError: *now* is naive.
+
+    .. versionadded:: 0.1
+    """
+    policy = _check(tickets, events, policy, agents)
+    instant = _instant(now)
+    measured = _measure(tickets, events, now=instant, inclusive=True, policy=policy)
+    return _table(measured, tickets, instant, policy, agents)
+
+
+def _table(measured: _Measured, tickets: TicketTable, now: int, policy: Policy,
+           agents: AgentTable | None) -> ClockTable:
+    n = measured.clock.size
+    main = _main_agent(n, measured.credit_row, measured.credit_agent, measured.credit_share)
+    used = np.zeros(len(measured.agent_labels) + 1, dtype=bool)
+    used[main] = True
+    used[measured.credit_agent] = True
+    used = used[:-1]
+    recode = np.full(len(measured.agent_labels) + 1, -1, dtype=np.int64)
+    recode[np.flatnonzero(used)] = np.arange(int(used.sum()))
+    labels = tuple(measured.agent_labels[i] for i in np.flatnonzero(used))
+    due = np.full(n, MISSING, dtype=np.int64)
+    open_ = measured.active & (measured.status != _CODES[ClockStatus.BREACHED])
+    if open_.any():
+        due[open_] = policy.calendar.add_working_time(
+            np.full(int(open_.sum()), now, dtype=np.int64),
+            measured.target[open_] - measured.elapsed[open_])
+    columns = {
+        "clock": measured.clock, "ticket_id": tickets["ticket_id"][measured.ticket_row],
+        "started_at": measured.started_at, "stopped_at": measured.stopped_at,
+        "elapsed": measured.elapsed, "paused": measured.paused, "target": measured.target,
+        "status": measured.status, "at_risk": measured.at_risk, "due_at": due,
+        "agent_id": recode[main].astype(np.int32),
+    }
+    credits = Credits(row=measured.credit_row, agent=recode[measured.credit_agent],
+                      share=measured.credit_share, labels=labels)
+    return ClockTable(columns, {"ticket_id": tickets.labels("ticket_id"), "agent_id": labels},
+                      n, now=now, credits=credits, ticket_rows=measured.ticket_row,
+                      hand_offs=measured.hand_offs, roster=agents,
+                      unmatched=measured.unmatched)
+
+
+def clocks_at_risk(events: TicketEventTable, *, tickets: TicketTable, now: datetime,
+                   policy: Policy | None = None) -> ClockTable:
+    """The clock instances at risk as of *now*, the soonest due first.
+
+    A clock is at risk when it is running or paused, has used at least
+    ``policy.sla.at_risk_share`` of its target (``elapsed >= ceil(share × target)``)
+    and the ticket's status is not one of the clock's ``quiet`` statuses — so a CRM can
+    act before the breach. Rows are ordered by ``due_at``, then clock, then ticket id.
+
+    .. versionadded:: 0.1
+    """
+    table = measure_clocks(tickets, events, now=now, policy=policy)
+    rows = np.flatnonzero(table["at_risk"])
+    ids = _ranks(table.labels("ticket_id"))[table["ticket_id"][rows].astype(np.int64)]
+    order = np.lexsort((ids, table["clock"][rows], table["due_at"][rows]))
+    return table.take(rows[order])
