@@ -39,9 +39,11 @@ from numpy.typing import NDArray
 from servicekpi import _extras
 from servicekpi._frozen import FrozenDict
 from servicekpi.calendar import utc_offsets
+from servicekpi.clocks import _measure, _Measured
 from servicekpi.domain import (
     CallbackSubject,
     Channel,
+    ClockStatus,
     Direction,
     Period,
     Priority,
@@ -57,13 +59,20 @@ from servicekpi.kernel.groups import (
     group_summaries,
     ratio,
 )
-from servicekpi.policy import KpiTarget, Policy
-from servicekpi.tables import CallbackTable, ComplaintTable, OrderTable, Table, TicketTable
+from servicekpi.policy import CLOCK_NAMES, KpiTarget, Policy
+from servicekpi.tables import (
+    CallbackTable,
+    ComplaintTable,
+    OrderTable,
+    Table,
+    TicketEventTable,
+    TicketTable,
+)
 
 __all__ = ("DIMENSIONS", "KPIS", "KpiDefinition", "KpiPanel", "kpi_panel")
 
 Kind = Literal["count", "sum", "ratio", "quantile"]
-Source = Literal["tickets", "callbacks", "complaints", "orders"]
+Source = Literal["tickets", "callbacks", "complaints", "orders", "events"]
 Money = Literal["none", "numerator", "both"]
 
 DIMENSIONS: Final = ("agent", "team", "station", "service_type", "channel", "customer_tier",
@@ -189,6 +198,10 @@ def _definitions() -> FrozenDict[str, KpiDefinition]:
         "tickets resolved within policy.sla.resolution[priority] working seconds / "
         "tickets resolved, or unresolved with the target passed at the period end",
         "share", higher, "ratio")
+    add("sla_next_reply_rate", "Customer messages answered within the policy's "
+        "working-time target (needs events).",
+        "next-reply clock instances achieved / achieved or breached at the period end "
+        "(credit shares; docs/clocks.md)", "share", higher, "ratio", "events")
     add("callback_completion_rate", "Callbacks made (回访率).",
         "callbacks due in the period (due_by) made by its end / callbacks due", "share",
         higher, "ratio", "callbacks")
@@ -569,7 +582,8 @@ def _cents(amounts: NDArray[np.float64]) -> NDArray[np.float64]:
 def kpi_panel(tickets: TicketTable, *, period: Period, by: str | Sequence[str] = "agent",
               policy: Policy | None = None, callbacks: CallbackTable | None = None,
               complaints: ComplaintTable | None = None,
-              orders: OrderTable | None = None) -> KpiPanel:
+              orders: OrderTable | None = None,
+              events: TicketEventTable | None = None) -> KpiPanel:
     """Every KPI of :data:`KPIS` per group, for the tickets opened in *period*.
 
     Args:
@@ -586,6 +600,13 @@ def kpi_panel(tickets: TicketTable, *, period: Period, by: str | Sequence[str] =
             else through ``ticket_id``; time dimensions from ``received_at``).
         orders: for the commercial KPIs (by ``agent_id``/``station_id``, else through
             ``consultation_ticket_id``; time dimensions from ``created_at``).
+        events: the tickets' history; with it ``sla_first_response_rate``,
+            ``sla_resolution_rate`` and ``sla_next_reply_rate`` come from the SLA clocks
+            (``docs/clocks.md``) of the period's tickets, judged at the period end with
+            the events before it: Σ credit shares of achieved instances / of achieved or
+            breached ones. The ``agent`` dimension is the credited agent (the policy's
+            attribution), the others come from the ticket. Without it the first two
+            compare the ticket's timestamps with the targets and the third is NaN.
 
     Returns:
         The :class:`KpiPanel`; groups with no ticket appear when the other tables
@@ -600,7 +621,8 @@ def kpi_panel(tickets: TicketTable, *, period: Period, by: str | Sequence[str] =
     _check_table("tickets", tickets, TicketTable)
     for name, table, kind in (("callbacks", callbacks, CallbackTable),
                               ("complaints", complaints, ComplaintTable),
-                              ("orders", orders, OrderTable)):
+                              ("orders", orders, OrderTable),
+                              ("events", events, TicketEventTable)):
         if table is not None:
             _check_table(name, table, kind)
     if not isinstance(period, Period):
@@ -624,6 +646,13 @@ def kpi_panel(tickets: TicketTable, *, period: Period, by: str | Sequence[str] =
         aux["complaints"] = _complaint_codes(complaints, dims, linked, period, start, end)
     if orders is not None:
         aux["orders"] = _order_codes(orders, dims, linked, period, start, end)
+    clocks = None
+    if events is not None:
+        in_period = (opened >= start) & (opened < end)
+        clocks = _measure(tickets, events, now=end, inclusive=False, policy=policy,
+                          ticket_mask=in_period, report=False)
+        aux["clocks"] = (_clock_codes(clocks, dims),
+                         np.ones(clocks.credit_row.size, dtype=bool))
 
     sizes = [len(d.keys) for d in dims]
     n_groups = int(np.prod(sizes, dtype=np.int64))
@@ -636,14 +665,16 @@ def kpi_panel(tickets: TicketTable, *, period: Period, by: str | Sequence[str] =
     for name, (per_dim, in_period) in aux.items():
         combined = _combine_codes(per_dim, sizes, in_period)
         aux_codes[name] = combined
-        orphan = in_period & np.any(np.stack([c < 0 for c in per_dim]), axis=0)
-        unattributed[name] = int(orphan.sum())
+        if name != "clocks":  # every clock belongs to a ticket of the period
+            orphan = in_period & np.any(np.stack([c < 0 for c in per_dim]), axis=0)
+            unattributed[name] = int(orphan.sum())
+    _clock_kpis(acc, clocks, aux_codes.get("clocks"))
     _callback_kpis(acc, callbacks, aux_codes.get("callbacks"), start, end)
     _complaint_kpis(acc, aux_codes.get("complaints"))
     _order_kpis(acc, tickets, orders, aux_codes.get("orders"), codes, selected, linked, end)
 
     present = acc.values["tickets"] > 0
-    for name in ("callbacks", "complaints", "orders"):
+    for name in ("callbacks", "complaints", "orders", "clocks"):
         if name in aux_codes:
             present |= group_count(aux_codes[name], n_groups) > 0
     groups = np.flatnonzero(present)
@@ -930,6 +961,40 @@ def _ticket_counts(acc: _Acc, c: NDArray[np.int64], col: Callable[[str], NDArray
         recorded = ~np.isnan(amounts)
         cents = group_sum(c[recorded], _cents(amounts[recorded]), n)
         acc.ratio(name, cents / 100.0, group_count(c, n, recorded).astype(np.float64))
+
+
+def _clock_codes(clocks: _Measured, dims: list[_Dim]) -> list[NDArray[np.int64]]:
+    """Each clock credit's code in every dimension: the credited agent for ``agent``,
+    the ticket's own value for the others (time dimensions: its opening day)."""
+    rows = clocks.ticket_row[clocks.credit_row]
+    out = []
+    for dim in dims:
+        if dim.name == "agent":
+            out.append(dim.map_labels(clocks.agent_labels, clocks.credit_agent))
+        else:
+            out.append(_via_ticket(dim, rows))
+    return out
+
+
+def _clock_kpis(acc: _Acc, clocks: _Measured | None, codes: NDArray[np.int64] | None) -> None:
+    """``sla_*`` from the clocks when events were given (they replace the timestamp
+    versions); ``sla_next_reply_rate`` is NaN without them."""
+    n = acc.n_groups
+    if clocks is None or codes is None:
+        zero = np.zeros(n)
+        acc.ratio("sla_next_reply_rate", zero, zero)
+        return
+    status = clocks.status[clocks.credit_row]
+    clock = clocks.clock[clocks.credit_row]
+    achieved = status == list(ClockStatus).index(ClockStatus.ACHIEVED)
+    judged = achieved | (status == list(ClockStatus).index(ClockStatus.BREACHED))
+    share = clocks.credit_share
+    for name, kpi in (("first_response", "sla_first_response_rate"),
+                      ("next_reply", "sla_next_reply_rate"),
+                      ("resolution", "sla_resolution_rate")):
+        mine = clock == CLOCK_NAMES.index(name)
+        acc.ratio(kpi, group_sum(codes, share, n, mine & achieved),
+                  group_sum(codes, share, n, mine & judged))
 
 
 def _callback_kpis(acc: _Acc, callbacks: CallbackTable | None,

@@ -645,6 +645,7 @@ def _default_kpis() -> FrozenDict[str, KpiTarget]:
         "complaint_rate": kpi(0.01, 0.05, lower, "complaints per ticket"),
         "sla_first_response_rate": kpi(0.95, 0.70, higher, "share"),
         "sla_resolution_rate": kpi(0.90, 0.60, higher, "share"),
+        "sla_next_reply_rate": kpi(0.90, 0.60, higher, "share"),
         "first_response_work_seconds_median": kpi(0.5 * hour, 4 * hour, lower, "seconds"),
         "resolution_work_seconds_median": kpi(8 * hour, 24 * hour, lower, "seconds"),
         "repair_duration_work_seconds_mean": kpi(4 * hour, 16 * hour, lower, "seconds"),
