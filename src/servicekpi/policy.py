@@ -349,6 +349,8 @@ def _check_conditions(field: str, conditions: tuple[str, ...], *,
                 raise PolicyError(f"{field}: {condition!r} needs a status name after "
                                   f"'status:' (no surrounding spaces)")
             continue
+        if condition in ("opened", "reopened") and condition not in allowed:
+            raise PolicyError(f"{field}: {condition!r} can only start a clock")
         if condition not in allowed:
             hint = UnknownKeyError.for_key("condition", condition, [*allowed, "status:<name>"])
             raise PolicyError(f"{field}: {hint}")
