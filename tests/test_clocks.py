@@ -349,3 +349,11 @@ def test_missing_is_the_no_time_value() -> None:
     clocks = measure_clocks(t, e, now=at(9), policy=POLICY)
     assert clocks["stopped_at"][clocks["clock"] == 2].tolist() == [MISSING]
     assert clocks.decode("status").tolist() == [ClockStatus.ACHIEVED, ClockStatus.RUNNING]
+
+
+def test_nothing_open_yet_gives_an_empty_table() -> None:
+    t = tickets(("T1", "A1", 8))
+    empty, _ = TicketEventTable.from_columns({"ticket_id": [], "at": [], "kind": []})
+    clocks = measure_clocks(t, empty, now=at(7), policy=POLICY)
+    assert (len(clocks), clocks.time_held(), clocks.handoffs()) == (0, {}, {})
+    assert len(clocks_at_risk(empty, tickets=t, now=at(7))) == 0

@@ -282,16 +282,32 @@ class _Timeline:
     ends: NDArray[np.int64]            # timeline row of each ticket's judging row
     tix: NDArray[np.int32]             # selected-ticket index of each timeline row
     kind: NDArray[np.int8]
-    at: NDArray[np.int64]
     to: NDArray[np.int32]              # event to_value code (statuses and agents)
-    from_: NDArray[np.int32]
-    actor: NDArray[np.int32]
+    now: int
+    opened: NDArray[np.int64]          # per selected ticket
+    e_at: NDArray[np.int64]            # per event, in timeline order
+    e_from: NDArray[Any]               # per event: from_value code
+    e_actor: NDArray[Any]              # per event: actor code
     dw: NDArray[np.integer[Any]]       # working seconds from this row to the next
     status: NDArray[np.int32]          # status (to_value code) after the row; -1 = none
     is_status: NDArray[np.bool_]
     is_open: NDArray[np.bool_]
     priority: NDArray[np.int8]         # per selected ticket
     unmatched: int
+
+    def event(self, rows: NDArray[np.int64]) -> NDArray[np.int64]:
+        """The event (in timeline order) of event *rows*: each ticket adds two rows."""
+        return rows - 2 * self.tix[rows].astype(np.int64) - 1
+
+    def at(self, rows: NDArray[np.int64]) -> NDArray[np.int64]:
+        """The instant of *rows*: the opening, an event's time, or the judging instant."""
+        kind = self.kind[rows]
+        out = np.full(rows.size, self.now, dtype=np.int64)
+        is_open = kind == _OPENED
+        out[is_open] = self.opened[self.tix[rows[is_open]]]
+        is_event = ~is_open & (kind != _JUDGE)
+        out[is_event] = self.e_at[self.event(rows[is_event])]
+        return out
 
 
 def _ranks(labels: tuple[str, ...]) -> NDArray[np.int64]:
@@ -391,14 +407,8 @@ def _timeline(tickets: TicketTable, events: TicketEventTable, *, now: int, inclu
     kind = np.full(m, _JUDGE, dtype=np.int8)
     kind[starts] = _OPENED
     kind[ev_pos] = e_kind
-    at = np.full(m, now, dtype=np.int64)
-    at[starts] = opened
-    at[ev_pos] = e_at
-    columns = {}
-    for name, value in codes.items():
-        column = np.full(m, -1, dtype=np.int32)
-        column[ev_pos] = value
-        columns[name] = column
+    to = np.full(m, -1, dtype=np.int32)
+    to[ev_pos] = codes["to_value"]
 
     w_ev, w_open, w_now = calendar.working_clocks(e_at, opened,
                                                   np.array([now], dtype=np.int64))
@@ -413,10 +423,10 @@ def _timeline(tickets: TicketTable, events: TicketEventTable, *, now: int, inclu
 
     is_status = kind == _STATUS
     is_open = kind == _OPENED
-    status = forward_fill(columns["to_value"], is_status | is_open)  # -1 on the openings
+    status = forward_fill(to, is_status | is_open)  # -1 on the openings
     return _Timeline(ticket_rows=ticket_rows, starts=starts, ends=ends, tix=tix, kind=kind,
-                     at=at, to=columns["to_value"], from_=columns["from_value"],
-                     actor=columns["actor"], dw=dw, status=status, is_status=is_status,
+                     to=to, now=now, opened=opened, e_at=e_at, e_from=codes["from_value"],
+                     e_actor=codes["actor"], dw=dw, status=status, is_status=is_status,
                      is_open=is_open, priority=tickets["priority"][ticket_rows],
                      unmatched=unmatched)
 
@@ -508,8 +518,8 @@ def _instances(tl: _Timeline, definition: ClockDefinition, labels: tuple[str, ..
             j = np.searchsorted(turn_off, end) - 1
             stop_row = np.where(active[end] | (j < 0), -1, turn_off[np.maximum(j, 0)])
     return _Instances(tix=inst_tix, start_row=turn_on.astype(np.int64), stop_row=stop_row,
-                      elapsed=segment_sums(run_w, turn_on).astype(np.int64),
-                      paused=segment_sums(pause_w, turn_on).astype(np.int64),
+                      elapsed=segment_sums(run_w, turn_on, dtype=np.int64),
+                      paused=segment_sums(pause_w, turn_on, dtype=np.int64),
                       paused_now=(stop_row < 0) & paused[end], active=active, run_w=run_w)
 
 
@@ -522,7 +532,7 @@ class _People:
     to: NDArray[np.int64]          # event to_value code -> agent code (-1 none)
     ticket_agent: NDArray[np.int64]  # per selected ticket
     assignee: NDArray[np.int64]    # per timeline row, after the row
-    actor: NDArray[np.int64]       # per timeline row
+    actor: NDArray[np.int64]       # event actor code -> agent code (last slot: -1)
 
 
 def _people(tl: _Timeline, tickets: TicketTable, events: TicketEventTable) -> _People:
@@ -542,14 +552,15 @@ def _people(tl: _Timeline, tickets: TicketTable, events: TicketEventTable) -> _P
     first = assigns[np.minimum(j, max(assigns.size - 1, 0))] if assigns.size \
         else np.zeros(tl.starts.size, dtype=np.int64)
     has_first = (j < assigns.size) & (first < tl.ends)
-    first_from = np.where(has_first, from_map[tl.from_[first] if assigns.size else -1], -1)
+    first_from = np.where(has_first, from_map[tl.e_from[tl.event(first)]]
+                          if assigns.size else -1, -1)
     initial = np.where(first_from >= 0, first_from, ticket_agent)
     values = np.full(tl.kind.size, -1, dtype=np.int64)
     values[tl.starts] = initial
     values[assigns] = to_map[tl.to[assigns]]
     assignee = forward_fill(values, is_assign | (tl.kind == _OPENED))
     return _People(labels=labels, to=to_map, ticket_agent=ticket_agent, assignee=assignee,
-                   actor=actor_map[tl.actor])
+                   actor=actor_map)
 
 
 def _credits(tl: _Timeline, inst: _Instances, people: _People, attribution: str) -> tuple[NDArray[np.int64], NDArray[np.int64],
@@ -568,7 +579,8 @@ def _credits(tl: _Timeline, inst: _Instances, people: _People, attribution: str)
         reply = replies[np.minimum(j, max(replies.size - 1, 0))] if replies.size \
             else np.zeros(n, dtype=np.int64)
         found = (j < replies.size) & (reply < tl.ends[inst.tix])
-        who = np.where(found, people.actor[reply] if replies.size else -1, -1)
+        who = np.where(found, people.actor[tl.e_actor[tl.event(reply)]]
+                       if replies.size else -1, -1)
         return whole, np.where(who >= 0, who, at_stop), np.ones(n)
     # time_held: running working seconds per (instance, assignee)
     rows = np.flatnonzero(inst.run_w > 0)
@@ -662,8 +674,8 @@ def _judge(tl: _Timeline, people: _People, policy: Policy, code: int,
     return _Part(
         columns={"clock": np.full(inst.tix.size, code, dtype=np.int8),
                  "ticket_row": tl.ticket_rows[inst.tix],
-                 "started_at": tl.at[inst.start_row],
-                 "stopped_at": np.where(active, MISSING, tl.at[np.maximum(inst.stop_row, 0)]),
+                 "started_at": tl.at(inst.start_row),
+                 "stopped_at": np.where(active, MISSING, tl.at(np.maximum(inst.stop_row, 0))),
                  "elapsed": inst.elapsed, "paused": inst.paused, "target": target,
                  "status": status,
                  "at_risk": active & ~breached & (inst.elapsed >= threshold) & ~quiet,
@@ -678,6 +690,15 @@ def _measure(tickets: TicketTable, events: TicketEventTable, *, now: int, inclus
                    calendar=policy.calendar)
     labels = events.labels("to_value")
     people = _people(tl, tickets, events)
+    if tl.kind.size == 0:  # no ticket opened by then: no clocks
+        none = np.zeros(0, dtype=np.int64)
+        return _Measured(
+            clock=np.zeros(0, dtype=np.int8), ticket_row=none, started_at=none,
+            stopped_at=none, elapsed=none, paused=none, target=none,
+            status=np.zeros(0, dtype=np.int8), at_risk=np.zeros(0, dtype=bool),
+            active=np.zeros(0, dtype=bool), credit_row=none, credit_agent=none,
+            credit_share=np.zeros(0), agent_labels=people.labels,
+            hand_offs=_HandOffs.empty(), unmatched=tl.unmatched)
     # Clocks with the same pause and resume rules share one paused state (by default
     # all three do); the clocks then run on two threads (numpy releases the GIL).
     pauses: dict[tuple[tuple[str, ...], tuple[str, ...]], NDArray[np.bool_]] = {}
@@ -743,7 +764,7 @@ def _hand_offs(tl: _Timeline, people: _People,
     # The holder changes only at openings and assignments: sum each holding stretch,
     # then add the stretches up per holder.
     stretches = np.flatnonzero(tl.is_open | (tl.kind == _ASSIGNMENT))
-    held = segment_sums(tl.dw * resolution_active, stretches)
+    held = segment_sums(tl.dw * resolution_active, stretches, dtype=np.int64)
     owner = holder[stretches]
     seconds = np.bincount(owner[owner >= 0], weights=held[owner >= 0], minlength=n_agents)
     before, after = holder[rows - 1], holder[rows]

@@ -54,16 +54,18 @@ def last_index(defined: NDArray[np.bool_]) -> NDArray[np.integer[Any]]:
     return _positions(defined)
 
 
-def segment_sums(values: NDArray[Any], starts: NDArray[np.integer[Any]]) -> NDArray[Any]:
+def segment_sums(values: NDArray[Any], starts: NDArray[np.integer[Any]],
+                 dtype: Any = None) -> NDArray[Any]:
     """Sum of *values* over each segment ``[starts[i], starts[i + 1])`` (exact for ints).
 
     *starts* must be strictly increasing (``np.add.reduceat`` would give an empty
     segment the value of its first row); a start equal to ``len(values)`` sums to 0.
+    *dtype* is the accumulator's (``np.int64`` for int32 values that may add up past
+    2**31); default: the values' own.
     """
-    if starts.size == 0:
-        return np.zeros(0, dtype=values.dtype)
+    kind = np.dtype(dtype) if dtype is not None else values.dtype
+    out = np.zeros(starts.size, dtype=kind)
     inside = starts < values.size
-    out = np.zeros(starts.size, dtype=values.dtype)
     if inside.any():
-        out[inside] = np.add.reduceat(values, starts[inside])
+        out[inside] = np.add.reduceat(values, starts[inside], dtype=kind)
     return out
