@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+import servicekpi
 from servicekpi import MonthlyEvaluation, synth
 from servicekpi.cli import main
 from servicekpi.dataset import Dataset
@@ -169,3 +171,38 @@ class TestOthers:
         other.write_text(json.dumps({"format": "x"}), encoding="utf-8")
         assert 2 == main(evaluate_args(files, "--history", str(other)))
         assert "not a servicekpi evaluation" in capsys.readouterr().err
+
+
+class TestEvents:
+    def test_events_feed_the_sla_clocks_and_are_checked_whole(
+            self, month: Dataset, files: dict[str, Path], tmp_path: Path,
+            capsys: pytest.CaptureFixture[str]) -> None:
+        history = synth.events(month.tickets, seed=7)
+        path = tmp_path / "events.csv"
+        write_csv(history, path, raw=True)
+        with path.open("a", encoding="utf-8") as handle:  # the first event again
+            handle.write(path.read_text(encoding="utf-8").splitlines()[1] + "\n")
+        out_json = tmp_path / "with.json"
+        assert 0 == main(evaluate_args(files, "--events", str(path), "--out", str(out_json)))
+        err = capsys.readouterr().err
+        assert "(whole file, rows of the valid table)" in err and "[duplicate]" in err
+        panel = MonthlyEvaluation.from_json(out_json).panel
+        assert month.period is not None
+        expected = servicekpi.kpi_panel(month.tickets, period=month.period,
+                                        callbacks=month.callbacks,
+                                        complaints=month.complaints, orders=month.orders,
+                                        events=history)
+        for name in ("sla_first_response_rate", "sla_next_reply_rate",
+                     "sla_resolution_rate"):
+            assert panel[name].tolist() == expected[name].tolist()
+        assert not np.isnan(panel["sla_next_reply_rate"]).all()
+
+    def test_validate_checks_events_across_chunks(
+            self, month: Dataset, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        path = tmp_path / "events.csv"
+        write_csv(synth.events(month.tickets, seed=7), path, raw=True)
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(path.read_text(encoding="utf-8").splitlines()[1] + "\n")
+        assert 1 == main(["validate", str(path), "--table", "ticket_events",
+                          "--fail-on-invalid"])
+        assert "[duplicate]" in capsys.readouterr().err

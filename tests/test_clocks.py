@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import attrs
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -357,3 +358,35 @@ def test_nothing_open_yet_gives_an_empty_table() -> None:
     clocks = measure_clocks(t, empty, now=at(7), policy=POLICY)
     assert (len(clocks), clocks.time_held(), clocks.handoffs()) == (0, {}, {})
     assert len(clocks_at_risk(empty, tickets=t, now=at(7))) == 0
+
+
+class TestIntegration:
+    def test_a_dataset_with_events_evaluates_with_clocks(self) -> None:
+        from servicekpi import evaluate, synth
+
+        data = synth.month(seed=4, tickets=1_500, agents=10, stations=1)
+        assert data.period is not None
+        plain = evaluate(data, period=data.period)
+        history = synth.events(data.tickets, seed=4)
+        with_events = evaluate(attrs.evolve(data, events=history), period=data.period)
+        expected = kpi_panel(data.tickets, period=data.period, callbacks=data.callbacks,
+                             complaints=data.complaints, orders=data.orders, events=history)
+        assert with_events.panel["sla_next_reply_rate"].tolist() == \
+            expected["sla_next_reply_rate"].tolist()
+        assert np.isnan(plain.panel["sla_next_reply_rate"]).all()
+        assert "events     " in attrs.evolve(data, events=history).summary()
+
+    def test_validate_against_catches_what_parts_missed(self) -> None:
+        t = tickets(("T1", "A1", 8))
+        first = events(("T1", 9, "customer_message", None, None))
+        again = events(("T1", 9, "customer_message", None, None),
+                       ("T1", 7, "agent_reply", None, "A1"))
+        both, _ = TicketEventTable.from_columns({
+            name: [*first.to_columns()[name], *again.to_columns()[name]]
+            for name in first.columns})  # one table, validated as a whole: the duplicate goes
+        assert len(both) == 2
+        glued = TicketEventTable.from_records([*first.to_records(), *again.to_records()[1:]])
+        kept, report = glued.validate_against(t)
+        assert [(i.row, i.code, i.value) for i in report.issues] == [
+            (1, "before_opened", at(7))]
+        assert len(kept) == 1

@@ -22,9 +22,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import attrs
+
 from servicekpi import synth
+from servicekpi.clocks import measure_clocks
 from servicekpi.dataset import Dataset
-from servicekpi.domain import Period
+from servicekpi.domain import ClockStatus, Period
 from servicekpi.evaluation import MonthlyEvaluation, evaluate
 from servicekpi.exceptions import InvalidChoiceError, NaiveDatetimeError, ServiceKPIError
 from servicekpi.policy import Policy
@@ -38,6 +41,7 @@ from servicekpi.tables import (
     OrderTable,
     RatingTable,
     Table,
+    TicketEventTable,
     TicketTable,
 )
 
@@ -49,7 +53,7 @@ __all__ = ("main",)
 _TABLES: dict[str, type[Table]] = {
     "tickets": TicketTable, "agents": AgentTable, "customers": CustomerTable,
     "complaints": ComplaintTable, "callbacks": CallbackTable, "ratings": RatingTable,
-    "orders": OrderTable,
+    "orders": OrderTable, "ticket_events": TicketEventTable,
 }
 _OUTPUTS = (".txt", ".md", ".html", ".json", ".csv")
 _PLAN_COLUMNS = ("rule", "kind", "subject", "subject_id", "customer_id", "earliest", "latest",
@@ -89,6 +93,8 @@ def _parser() -> argparse.ArgumentParser:
         ev.add_argument(f"--{name}", required=True, metavar="CSV", help=f"{name} (CSV)")
     for name in ("customers", "complaints", "callbacks", "ratings", "orders"):
         ev.add_argument(f"--{name}", metavar="CSV", help=f"{name} (CSV, optional)")
+    ev.add_argument("--events", metavar="CSV", help="ticket events (CSV, optional): the "
+                    "sla_* KPIs then come from the SLA clocks (docs/clocks.md)")
     _common_input(ev)
     ev.add_argument("--now", help="report date, ISO-8601 with offset (default: period end)")
     ev.add_argument("--history", action="append", default=[], metavar="JSON",
@@ -134,6 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             period = Period.parse(args.month, tz=args.tz)
             data = synth.month(seed=args.seed, tickets=args.tickets, agents=args.agents,
                                stations=args.stations, start=period)
+            data = attrs.evolve(data, events=synth.events(data.tickets, seed=args.seed))
             evaluation = evaluate(data, period=period, policy=Policy.default())
             print(render_text(evaluation, preamble=_preamble(data)), end="")
         elif args.command == "evaluate":
@@ -184,6 +191,14 @@ def _preamble(data: Dataset) -> list[str]:
     if len(tickets):
         lines += _counts("Tickets by service type", tickets.decode("service_type"),
                          len(tickets))
+    if data.events is not None and data.period is not None:
+        clocks = measure_clocks(tickets, data.events, now=data.period.end)
+        lines += ["", f"SLA clocks at the period end (docs/clocks.md): "
+                      f"{int(clocks['at_risk'].sum()):,} at risk, "
+                      f"{sum(clocks.handoffs().values()):,} hand-offs"]
+        lines.append(f"  {'clock':<16}" + "".join(f"{s.value:>10}" for s in ClockStatus))
+        for name, counts in clocks.counts().items():
+            lines.append(f"  {name:<16}" + "".join(f"{n:>10,}" for n in counts.values()))
     return lines
 
 
@@ -269,6 +284,13 @@ def _evaluate(args: argparse.Namespace) -> int:
         tables[name] = _read(args, _TABLES[name], getattr(args, name), tz, reports)
         if bar is not None:
             bar.update(1)
+    if args.events:
+        events = _read(args, TicketEventTable, args.events, tz, reports)
+        # The file was validated chunk by chunk: now the whole of it, with the tickets.
+        tables["events"], whole = events.validate_against(tables["tickets"])
+        if whole.issues:
+            print(f"{args.events} (whole file, rows of the valid table): {whole}",
+                  file=sys.stderr)
     code = _summarise(reports, args.fail_on_invalid)
     evaluation = evaluate(Dataset(**tables, period=period), period=period, policy=policy,
                           history=history, now=now)
@@ -304,8 +326,15 @@ def _write_evaluation(evaluation: MonthlyEvaluation, out: Path | None) -> None:
 def _validate(args: argparse.Namespace) -> int:
     policy = _policy_of(args)
     reports: list[CsvReport] = []
-    _read(args, _TABLES[args.table], args.file, args.tz, reports)
-    return _summarise(reports, args.fail_on_invalid)
+    table = _read(args, _TABLES[args.table], args.file, args.tz, reports)
+    code = _summarise(reports, args.fail_on_invalid)
+    if isinstance(table, TicketEventTable):  # duplicates across the file's chunks
+        _, whole = table.validate_against()
+        if whole.issues:
+            print(f"{args.file} (whole file, rows of the valid table): {whole}",
+                  file=sys.stderr)
+            code = 1 if args.fail_on_invalid else code
+    return code
 
 
 def _schedule(args: argparse.Namespace) -> int:

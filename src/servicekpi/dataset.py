@@ -17,6 +17,7 @@ from servicekpi.tables import (
     CustomerTable,
     OrderTable,
     RatingTable,
+    TicketEventTable,
     TicketTable,
 )
 
@@ -57,7 +58,9 @@ def _all_of(kind: type[T], name: str, value: Iterable[T]) -> tuple[T, ...]:
 class Dataset:
     """The records of a service organisation, as validated tables.
 
-    Only ``tickets`` is required; every other table defaults to empty. ``appraisals``
+    Only ``tickets`` is required; every other table defaults to empty, but ``events``
+    (the tickets' history) defaults to ``None``: with it the ``sla_*`` KPIs come from the
+    SLA clocks (``docs/clocks.md``), without it from the ticket timestamps. ``appraisals``
     (the appraisal tracks' inputs, one per agent and period) and ``trainings`` (for
     the team's yearly training targets) are small, so they are plain records. ``period`` is
     the period the data was collected for, if known (the synthetic month sets it).
@@ -102,6 +105,9 @@ class Dataset:
     appraisals: tuple[Appraisal, ...] = attrs.field(default=(), converter=_appraisals)
     trainings: tuple[Training, ...] = attrs.field(default=(), converter=_trainings)
     period: Period | None = None
+    events: TicketEventTable | None = attrs.field(
+        default=None, validator=attrs.validators.optional(
+            attrs.validators.instance_of(TicketEventTable)))
 
     def summary(self) -> str:
         """A few lines naming each table and its size."""
@@ -112,4 +118,6 @@ class Dataset:
             value = getattr(self, name)
             size = f"{len(value):>5} rows" if hasattr(value, "SCHEMA") else f"{len(value):>5}"
             rows.append(f"  {name:<10}{size}")
+        if self.events is not None:
+            rows.append(f"  {'events':<10}{len(self.events):>5} rows")
         return "\n".join(rows)

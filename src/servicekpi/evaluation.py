@@ -249,7 +249,8 @@ def evaluate(dataset: Dataset, *, period: Period, policy: Policy | None = None,
 
     panel, team_panel = (kpi_panel(dataset.tickets, period=period, by=by, policy=policy,
                                    callbacks=dataset.callbacks,
-                                   complaints=dataset.complaints, orders=dataset.orders)
+                                   complaints=dataset.complaints, orders=dataset.orders,
+                                   events=dataset.events)
                          for by in ("agent", "team"))
     scorecard = score_agents(dataset, period=period, policy=policy, panel=panel)
     plan = plan_followups(dataset.tickets, dataset.customers, now=now, policy=policy,

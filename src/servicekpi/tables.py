@@ -1441,6 +1441,39 @@ class TicketEventTable(Table):
         return cls._validate(columns, on_invalid=on_invalid, default_tz=default_tz,
                              context=tickets)
 
+    def validate_against(self, tickets: TicketTable | None = None
+                         ) -> tuple[TicketEventTable, ValidationReport]:
+        """Check the whole table again: duplicates, same-second clashes and, given
+        *tickets*, unknown tickets and events before their ticket opened.
+
+        For tables built in parts (``io.read_csv`` validates chunk by chunk, so a
+        duplicate in another chunk is not seen there) and for events validated before
+        the tickets were at hand. Issue rows are rows of this table.
+
+        >>> from datetime import datetime, timezone
+        >>> t = datetime(2026, 10, 5, 9, tzinfo=timezone.utc)
+        >>> events, _ = TicketEventTable.from_columns({"ticket_id": ["T-9"], "at": [t],
+        ...                                            "kind": ["customer_message"]})
+        >>> tickets = TicketTable.from_records([])
+        >>> kept, report = events.validate_against(tickets)
+        >>> len(kept), [issue.code for issue in report.issues]
+        (0, ['unknown_ticket'])
+        """
+        if tickets is not None and not isinstance(tickets, TicketTable):
+            raise TypeError(f"'tickets' must be a TicketTable (got {type(tickets).__name__})")
+        found = self._set_issues(self._columns, self._labels, np.ones(len(self), dtype=bool),
+                                 tickets)
+        issues = tuple(ValidationIssue(
+            row=row, key=str(self.decode("ticket_id")[row]), field=field,
+            value=_to_python(self.SCHEMA.column(field), self._pythonish(
+                self.SCHEMA.column(field))[row]), rule=rule, code=code)
+            for row, field, rule, code in sorted(found))
+        rejected = np.zeros(len(self), dtype=bool)
+        rejected[[issue.row for issue in issues]] = True
+        report = ValidationReport(table=self.SCHEMA.name, rows_in=len(self),
+                                  rows_valid=int(len(self) - rejected.sum()), issues=issues)
+        return (self.take(~rejected) if issues else self), report
+
     @classmethod
     def _set_issues(cls, values: Mapping[str, NDArray[Any]],
                     labels: Mapping[str, tuple[str, ...]], alive: NDArray[np.bool_],

@@ -355,7 +355,7 @@ def score_agents(dataset: Dataset, *, period: Period, policy: Policy | None = No
     if panel is None:
         panel = kpi_panel(dataset.tickets, period=period, by="agent", policy=policy,
                           callbacks=dataset.callbacks, complaints=dataset.complaints,
-                          orders=dataset.orders)
+                          orders=dataset.orders, events=dataset.events)
     elif panel.by != ("agent",):
         raise SchemaError(f"'panel' must be grouped by agent (got by={panel.by!r})")
 
