@@ -358,6 +358,41 @@ def _order(tix: NDArray[np.int64], at: NDArray[np.int64], kind: NDArray[np.int8]
     return order
 
 
+def _sorted_events(tickets: TicketTable, events: TicketEventTable, dense: NDArray[np.int64],
+                   opened: NDArray[np.int64], *, now: int, inclusive: bool, n_tickets: int
+                   ) -> tuple[NDArray[np.intp], NDArray[np.int64], NDArray[np.int64],
+                              NDArray[np.int8], dict[str, NDArray[Any]],
+                              NDArray[np.intp] | None, int]:
+    """The events of selected tickets up to *now*, in timeline order.
+
+    Returns the order (into the kept events), the sorted ticket index, time (clamped to
+    the opening), kind and codes, the kept rows (``None``: all) and the unmatched count.
+    """
+    row_of_label = np.append(_ticket_row_of(tickets, events.labels("ticket_id")), -1)
+    ev_row = row_of_label[events["ticket_id"]]
+    unmatched = int((ev_row < 0).sum())
+    ev_tix = dense[ev_row]  # -1 reads the last slot
+    at_all = events["at"]
+    kept = (ev_tix >= 0) & ((at_all <= now) if inclusive else (at_all < now))
+    names = ("to_value", "from_value", "actor")
+    keep: NDArray[np.intp] | None = None
+    if kept.all():  # the usual case: no copies
+        e_tix, e_at, e_kind = ev_tix, at_all, events["kind"]
+        codes = {name: events[name] for name in names}
+    else:
+        keep = np.flatnonzero(kept)
+        e_tix, e_at, e_kind = ev_tix[keep], at_all[keep], events["kind"][keep]
+        codes = {name: events[name][keep] for name in names}
+    # Events before their ticket opened (possible without validation against the
+    # tickets) count as at the opening.
+    e_at = np.maximum(e_at, opened[e_tix])
+    ties = [(_ranks(events.labels(name)), codes[name])
+            for name in ("actor", "to_value", "from_value")]
+    order = _order(e_tix, e_at, e_kind, ties, n_tickets)
+    return (order, e_tix[order], e_at[order], e_kind[order],
+            {name: value[order] for name, value in codes.items()}, keep, unmatched)
+
+
 def _timeline(tickets: TicketTable, events: TicketEventTable, *, now: int, inclusive: bool,
               ticket_mask: NDArray[np.bool_] | None, calendar: WorkCalendar) -> _Timeline:
     opened_all = tickets["opened_at"]
@@ -369,30 +404,21 @@ def _timeline(tickets: TicketTable, events: TicketEventTable, *, now: int, inclu
     dense = np.full(len(tickets) + 1, -1, dtype=np.int64)
     dense[ticket_rows] = np.arange(nt)
 
-    ev_labels = events.labels("ticket_id")
-    row_of_label = np.append(_ticket_row_of(tickets, ev_labels), -1)
-    ev_row = row_of_label[events["ticket_id"]]
-    unmatched = int((ev_row < 0).sum())
-    ev_tix = dense[ev_row]  # -1 reads the last slot
     at_all = events["at"]
-    keep = (ev_tix >= 0) & ((at_all <= now) if inclusive else (at_all < now))
     opened = opened_all[ticket_rows]
-    names = ("to_value", "from_value", "actor")
-    if keep.all():  # the usual case: no copies
-        e_tix, e_at, e_kind = ev_tix, at_all, events["kind"]
-        codes = {name: events[name] for name in names}
-    else:
-        idx = np.flatnonzero(keep)
-        e_tix, e_at, e_kind = ev_tix[idx], at_all[idx], events["kind"][idx]
-        codes = {name: events[name][idx] for name in names}
-    # Events before their ticket opened (possible without validation against the
-    # tickets) count as at the opening.
-    e_at = np.maximum(e_at, opened[e_tix])
-    ties = [(_ranks(events.labels(name)), codes[name])
-            for name in ("actor", "to_value", "from_value")]
-    order = _order(e_tix, e_at, e_kind, ties, nt)
-    e_tix, e_at, e_kind = e_tix[order], e_at[order], e_kind[order]
-    codes = {name: value[order] for name, value in codes.items()}
+    # W(t) of every event and opening, on another thread while the events are matched
+    # to tickets and sorted (numpy releases the GIL); W is monotone, so the clamp to
+    # the opening below is a maximum of W values too.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        clocks = pool.submit(calendar.working_clocks, at_all, opened,
+                             np.array([now], dtype=np.int64))
+        try:
+            order, e_tix, e_at, e_kind, codes, keep, unmatched = _sorted_events(
+                tickets, events, dense, opened, now=now, inclusive=inclusive, n_tickets=nt)
+        finally:
+            w_all, w_open, w_now = clocks.result()
+    w_ev = w_all if keep is None else w_all[keep]
+    w_ev = np.maximum(w_ev[order], w_open[e_tix])
 
     ne = e_tix.size
     m = ne + 2 * nt
@@ -410,8 +436,6 @@ def _timeline(tickets: TicketTable, events: TicketEventTable, *, now: int, inclu
     to = np.full(m, -1, dtype=np.int32)
     to[ev_pos] = codes["to_value"]
 
-    w_ev, w_open, w_now = calendar.working_clocks(e_at, opened,
-                                                  np.array([now], dtype=np.int64))
     w = np.full(m, int(w_now[0]) if nt else 0, dtype=np.int64)
     w[starts] = w_open
     w[ev_pos] = w_ev
@@ -617,24 +641,26 @@ def _main_agent(n: int, instance: NDArray[np.int64], agent: NDArray[np.int64],
 # --------------------------------------------------------------------------- measuring
 
 
+_PART_COLUMNS: Final = ("clock", "ticket_row", "started_at", "stopped_at", "elapsed",
+                        "paused", "target", "status", "at_risk", "active")
+
+
 @attrs.frozen(kw_only=True, eq=False)
 class _Measured:
-    clock: NDArray[np.int8]
-    ticket_row: NDArray[np.int64]
-    started_at: NDArray[np.int64]
-    stopped_at: NDArray[np.int64]
-    elapsed: NDArray[np.int64]
-    paused: NDArray[np.int64]
-    target: NDArray[np.int64]
-    status: NDArray[np.int8]
-    at_risk: NDArray[np.bool_]
-    active: NDArray[np.bool_]
+    """Every clock instance (``columns``: :data:`_PART_COLUMNS`) and its credits."""
+
+    columns: dict[str, NDArray[Any]]
     credit_row: NDArray[np.int64]
     credit_agent: NDArray[np.int64]
     credit_share: NDArray[np.float64]
     agent_labels: tuple[str, ...]
     hand_offs: _HandOffs
     unmatched: int
+
+    def __getattr__(self, name: str) -> NDArray[Any]:
+        if name in _PART_COLUMNS:
+            return self.columns[name]
+        raise AttributeError(name)
 
 
 def _targets(policy: Policy, clock: str, priority: NDArray[np.int8]
@@ -692,13 +718,10 @@ def _measure(tickets: TicketTable, events: TicketEventTable, *, now: int, inclus
     people = _people(tl, tickets, events)
     if tl.kind.size == 0:  # no ticket opened by then: no clocks
         none = np.zeros(0, dtype=np.int64)
-        return _Measured(
-            clock=np.zeros(0, dtype=np.int8), ticket_row=none, started_at=none,
-            stopped_at=none, elapsed=none, paused=none, target=none,
-            status=np.zeros(0, dtype=np.int8), at_risk=np.zeros(0, dtype=bool),
-            active=np.zeros(0, dtype=bool), credit_row=none, credit_agent=none,
-            credit_share=np.zeros(0), agent_labels=people.labels,
-            hand_offs=_HandOffs.empty(), unmatched=tl.unmatched)
+        return _Measured(columns={name: none for name in _PART_COLUMNS}, credit_row=none,
+                         credit_agent=none, credit_share=np.zeros(0),
+                         agent_labels=people.labels, hand_offs=_HandOffs.empty(),
+                         unmatched=tl.unmatched)
     # Clocks with the same pause and resume rules share one paused state (by default
     # all three do); the clocks then run on two threads (numpy releases the GIL).
     pauses: dict[tuple[tuple[str, ...], tuple[str, ...]], NDArray[np.bool_]] = {}
@@ -718,17 +741,14 @@ def _measure(tickets: TicketTable, events: TicketEventTable, *, now: int, inclus
             parts = list(pool.map(judge, range(len(CLOCK_NAMES))))
     else:
         parts = [judge(code) for code in range(len(CLOCK_NAMES))]
-    columns = {key: np.concatenate([p.columns[key] for p in parts]) for key in parts[0].columns}
     offsets = np.cumsum([0, *(p.columns["clock"].size for p in parts)])
-    credit_row = np.concatenate([p.credits[0] + o for p, o in zip(parts, offsets, strict=False)])
     hand_offs = _hand_offs(tl, people, parts[CLOCK_NAMES.index("resolution")].active_rows) \
         if report else _HandOffs.empty()
     return _Measured(
-        clock=columns["clock"], ticket_row=columns["ticket_row"],
-        started_at=columns["started_at"], stopped_at=columns["stopped_at"],
-        elapsed=columns["elapsed"], paused=columns["paused"], target=columns["target"],
-        status=columns["status"], at_risk=columns["at_risk"], active=columns["active"],
-        credit_row=credit_row, credit_agent=np.concatenate([p.credits[1] for p in parts]),
+        columns={key: np.concatenate([p.columns[key] for p in parts]) for key in _PART_COLUMNS},
+        credit_row=np.concatenate([p.credits[0] + o for p, o in zip(parts, offsets,
+                                                                    strict=False)]),
+        credit_agent=np.concatenate([p.credits[1] for p in parts]),
         credit_share=np.concatenate([p.credits[2] for p in parts]),
         agent_labels=people.labels, hand_offs=hand_offs, unmatched=tl.unmatched)
 
@@ -841,13 +861,10 @@ def _table(measured: _Measured, tickets: TicketTable, now: int, policy: Policy,
         due[open_] = policy.calendar.add_working_time(
             np.full(int(open_.sum()), now, dtype=np.int64),
             measured.target[open_] - measured.elapsed[open_])
-    columns = {
-        "clock": measured.clock, "ticket_id": tickets["ticket_id"][measured.ticket_row],
-        "started_at": measured.started_at, "stopped_at": measured.stopped_at,
-        "elapsed": measured.elapsed, "paused": measured.paused, "target": measured.target,
-        "status": measured.status, "at_risk": measured.at_risk, "due_at": due,
-        "agent_id": recode[main].astype(np.int32),
-    }
+    columns = {name: measured.columns[name] for name in CLOCK_SCHEMA.names
+               if name in measured.columns}
+    columns.update(ticket_id=tickets["ticket_id"][measured.ticket_row], due_at=due,
+                   agent_id=recode[main].astype(np.int32))
     credits = Credits(row=measured.credit_row, agent=recode[measured.credit_agent],
                       share=measured.credit_share, labels=labels)
     return ClockTable(columns, {"ticket_id": tickets.labels("ticket_id"), "agent_id": labels},
