@@ -390,3 +390,31 @@ class TestIntegration:
         assert [(i.row, i.code, i.value) for i in report.issues] == [
             (1, "before_opened", at(7))]
         assert len(kept) == 1
+
+
+class TestBlocks:
+    """Big inputs run in blocks of whole tickets; any block size gives the same clocks."""
+
+    @pytest.mark.parametrize("rows", [1, 5, 37, 1000])
+    def test_block_size_does_not_matter(self, rows: int,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+        from servicekpi import clocks as module
+        from servicekpi import synth
+
+        data = synth.month(seed=9, tickets=600, agents=12, stations=2)
+        history = synth.events(data.tickets, seed=9)
+        assert data.period is not None
+        now = data.period.start + timedelta(days=12)
+        policy = Policy.from_mapping({"sla": {"clocks": {"resolution": {
+            "attribution": "time_held"}}}})
+        whole = measure_clocks(data.tickets, history, now=now, policy=policy)
+        panel = kpi_panel(data.tickets, period=data.period, policy=policy, events=history)
+        monkeypatch.setattr(module, "_BLOCK_ROWS", rows)
+        parts = measure_clocks(data.tickets, history, now=now, policy=policy)
+        assert parts == whole
+        assert parts.credits.to_dict() == whole.credits.to_dict()
+        assert (parts.time_held(), parts.handoffs()) == (whole.time_held(), whole.handoffs())
+        blocked = kpi_panel(data.tickets, period=data.period, policy=policy, events=history)
+        for name in ("sla_first_response_rate", "sla_next_reply_rate", "sla_resolution_rate"):
+            assert blocked.numerator(name).tolist() == panel.numerator(name).tolist()
+            assert blocked.denominator(name).tolist() == panel.denominator(name).tolist()

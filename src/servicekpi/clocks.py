@@ -41,6 +41,7 @@ customer are paused, and the customer's message at 11:00 resumed it.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -70,7 +71,7 @@ _OPENED, _JUDGE = np.int8(4), np.int8(5)
 _KIND_OF: Final = {"status_change": _STATUS, "assignment": _ASSIGNMENT,
                    "customer_message": _MESSAGE, "agent_reply": _REPLY, "opened": _OPENED}
 _CODES: Final = {status: np.int8(i) for i, status in enumerate(ClockStatus)}
-_PARALLEL_ROWS: Final = 200_000  # below this, threads cost more than they save
+_BLOCK_ROWS: Final = 1 << 20  # timeline rows per block of whole tickets
 
 
 CLOCK_SCHEMA: Final = Schema(
@@ -293,7 +294,6 @@ class _Timeline:
     is_status: NDArray[np.bool_]
     is_open: NDArray[np.bool_]
     priority: NDArray[np.int8]         # per selected ticket
-    unmatched: int
 
     def event(self, rows: NDArray[np.int64]) -> NDArray[np.int64]:
         """The event (in timeline order) of event *rows*: each ticket adds two rows."""
@@ -319,8 +319,8 @@ def _ranks(labels: tuple[str, ...]) -> NDArray[np.int64]:
     return rank
 
 
-def _ticket_row_of(tickets: TicketTable, labels: tuple[str, ...]) -> NDArray[np.int64]:
-    code_to_row = np.full(len(tickets.labels("ticket_id")) + 1, -1, dtype=np.int64)
+def _ticket_row_of(tickets: TicketTable, labels: tuple[str, ...]) -> NDArray[np.int32]:
+    code_to_row = np.full(len(tickets.labels("ticket_id")) + 1, -1, dtype=np.int32)
     code_to_row[tickets["ticket_id"]] = np.arange(len(tickets))
     wanted = tickets.codes_of("ticket_id", labels)
     return code_to_row[np.where(wanted < 0, -1, wanted)]
@@ -358,67 +358,81 @@ def _order(tix: NDArray[np.int64], at: NDArray[np.int64], kind: NDArray[np.int8]
     return order
 
 
-def _sorted_events(tickets: TicketTable, events: TicketEventTable, dense: NDArray[np.int64],
-                   opened: NDArray[np.int64], *, now: int, inclusive: bool, n_tickets: int
-                   ) -> tuple[NDArray[np.intp], NDArray[np.int64], NDArray[np.int64],
-                              NDArray[np.int8], dict[str, NDArray[Any]],
-                              NDArray[np.intp] | None, int]:
-    """The events of selected tickets up to *now*, in timeline order.
+@attrs.frozen(kw_only=True, eq=False)
+class _Kept:
+    """The events of the selected tickets up to the judging instant, in input order."""
 
-    Returns the order (into the kept events), the sorted ticket index, time (clamped to
-    the opening), kind and codes, the kept rows (``None``: all) and the unmatched count.
-    """
-    row_of_label = np.append(_ticket_row_of(tickets, events.labels("ticket_id")), -1)
-    ev_row = row_of_label[events["ticket_id"]]
+    tix: NDArray[np.int32]        # selected-ticket index
+    at: NDArray[np.int64]         # clamped to the ticket's opening
+    w: NDArray[np.int64]          # W(at)
+    kind: NDArray[np.int8]
+    codes: dict[str, NDArray[Any]]  # to_value, from_value, actor (raw codes)
+    ranks: dict[str, NDArray[np.int64]]  # rank of each label (code -1 reads the last)
+    unmatched: int
+
+
+def _kept(events: TicketEventTable, row_of_label: NDArray[np.int32], dense: NDArray[np.int32],
+          opened: NDArray[np.int64], w_all: NDArray[np.int64], w_open: NDArray[np.int64],
+          *, now: int, inclusive: bool) -> _Kept:
+    ev_row = np.append(row_of_label, np.int32(-1))[events["ticket_id"]]
     unmatched = int((ev_row < 0).sum())
     ev_tix = dense[ev_row]  # -1 reads the last slot
     at_all = events["at"]
     kept = (ev_tix >= 0) & ((at_all <= now) if inclusive else (at_all < now))
     names = ("to_value", "from_value", "actor")
-    keep: NDArray[np.intp] | None = None
     if kept.all():  # the usual case: no copies
-        e_tix, e_at, e_kind = ev_tix, at_all, events["kind"]
+        tix, at, kind, w = ev_tix, at_all, events["kind"], w_all
         codes = {name: events[name] for name in names}
     else:
         keep = np.flatnonzero(kept)
-        e_tix, e_at, e_kind = ev_tix[keep], at_all[keep], events["kind"][keep]
+        tix, at, kind, w = ev_tix[keep], at_all[keep], events["kind"][keep], w_all[keep]
         codes = {name: events[name][keep] for name in names}
     # Events before their ticket opened (possible without validation against the
-    # tickets) count as at the opening.
-    e_at = np.maximum(e_at, opened[e_tix])
-    ties = [(_ranks(events.labels(name)), codes[name])
-            for name in ("actor", "to_value", "from_value")]
-    order = _order(e_tix, e_at, e_kind, ties, n_tickets)
-    return (order, e_tix[order], e_at[order], e_kind[order],
-            {name: value[order] for name, value in codes.items()}, keep, unmatched)
+    # tickets) count as at the opening; W is monotone, so W follows with a maximum.
+    early = at < opened[tix]
+    if early.any():
+        at = np.where(early, opened[tix], at)
+        w = np.where(early, w_open[tix], w)
+    return _Kept(tix=tix, at=at, w=w, kind=kind, codes=codes,
+                 ranks={name: _ranks(events.labels(name)) for name in names},
+                 unmatched=unmatched)
 
 
-def _timeline(tickets: TicketTable, events: TicketEventTable, *, now: int, inclusive: bool,
-              ticket_mask: NDArray[np.bool_] | None, calendar: WorkCalendar) -> _Timeline:
-    opened_all = tickets["opened_at"]
-    selected = (opened_all <= now) if inclusive else (opened_all < now)
-    if ticket_mask is not None:
-        selected &= ticket_mask
-    ticket_rows = np.flatnonzero(selected).astype(np.int64)
-    nt = ticket_rows.size
-    dense = np.full(len(tickets) + 1, -1, dtype=np.int64)
-    dense[ticket_rows] = np.arange(nt)
+def _blocks(tix: NDArray[np.int32], n_tickets: int,
+            rows: int) -> list[tuple[int, int, NDArray[np.intp] | None]]:
+    """Runs of whole tickets of about *rows* timeline rows each, with their events
+    (``None``: all of them); one block when everything fits."""
+    per_ticket = np.bincount(tix, minlength=n_tickets) + 2
+    total = int(per_ticket.sum())
+    if total <= rows or n_tickets < 2:
+        return [(0, n_tickets, None)]
+    cumulative = np.cumsum(per_ticket)
+    cuts = np.unique(np.searchsorted(cumulative, np.arange(rows, total, rows), side="right"))
+    bounds = [0, *(int(c) for c in cuts if 0 < c < n_tickets), n_tickets]
+    block = np.repeat(np.arange(len(bounds) - 1, dtype=np.int16), np.diff(bounds))
+    of_event = block[tix]
+    order = np.argsort(of_event, kind="stable")  # a radix sort of small ints
+    ends = np.cumsum(np.bincount(of_event, minlength=len(bounds) - 1))
+    starts = np.concatenate(([0], ends[:-1]))
+    return [(bounds[i], bounds[i + 1], order[starts[i]:ends[i]])
+            for i in range(len(bounds) - 1)]
 
-    at_all = events["at"]
-    opened = opened_all[ticket_rows]
-    # W(t) of every event and opening, on another thread while the events are matched
-    # to tickets and sorted (numpy releases the GIL); W is monotone, so the clamp to
-    # the opening below is a maximum of W values too.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        clocks = pool.submit(calendar.working_clocks, at_all, opened,
-                             np.array([now], dtype=np.int64))
-        try:
-            order, e_tix, e_at, e_kind, codes, keep, unmatched = _sorted_events(
-                tickets, events, dense, opened, now=now, inclusive=inclusive, n_tickets=nt)
-        finally:
-            w_all, w_open, w_now = clocks.result()
-    w_ev = w_all if keep is None else w_all[keep]
-    w_ev = np.maximum(w_ev[order], w_open[e_tix])
+
+def _timeline(kept: _Kept, block: tuple[int, int, NDArray[np.intp] | None], *,
+              ticket_rows: NDArray[np.int64], opened: NDArray[np.int64],
+              w_open: NDArray[np.int64], w_now: int, priority: NDArray[np.int8],
+              now: int) -> _Timeline:
+    """One block's timeline: ``[opened, events…, judge]`` per ticket, in order."""
+    t0, t1, idx = block
+    nt = t1 - t0
+    pick: Any = slice(None) if idx is None else idx
+    e_tix = kept.tix[pick].astype(np.int64) - t0
+    e_at, e_kind, e_w = kept.at[pick], kept.kind[pick], kept.w[pick]
+    codes = {name: value[pick] for name, value in kept.codes.items()}
+    ties = [(kept.ranks[name], codes[name]) for name in ("actor", "to_value", "from_value")]
+    order = _order(e_tix, e_at, e_kind, ties, nt)
+    e_tix, e_at, e_kind, e_w = e_tix[order], e_at[order], e_kind[order], e_w[order]
+    codes = {name: value[order] for name, value in codes.items()}
 
     ne = e_tix.size
     m = ne + 2 * nt
@@ -435,10 +449,9 @@ def _timeline(tickets: TicketTable, events: TicketEventTable, *, now: int, inclu
     kind[ev_pos] = e_kind
     to = np.full(m, -1, dtype=np.int32)
     to[ev_pos] = codes["to_value"]
-
-    w = np.full(m, int(w_now[0]) if nt else 0, dtype=np.int64)
-    w[starts] = w_open
-    w[ev_pos] = w_ev
+    w = np.full(m, w_now, dtype=np.int64)
+    w[starts] = w_open[t0:t1]
+    w[ev_pos] = e_w
     dw64 = np.zeros(m, dtype=np.int64)
     np.subtract(w[1:], w[:-1], out=dw64[:-1])
     dw64[ends] = 0
@@ -448,46 +461,58 @@ def _timeline(tickets: TicketTable, events: TicketEventTable, *, now: int, inclu
     is_status = kind == _STATUS
     is_open = kind == _OPENED
     status = forward_fill(to, is_status | is_open)  # -1 on the openings
-    return _Timeline(ticket_rows=ticket_rows, starts=starts, ends=ends, tix=tix, kind=kind,
-                     to=to, now=now, opened=opened, e_at=e_at, e_from=codes["from_value"],
-                     e_actor=codes["actor"], dw=dw, status=status, is_status=is_status,
-                     is_open=is_open, priority=tickets["priority"][ticket_rows],
-                     unmatched=unmatched)
+    return _Timeline(ticket_rows=ticket_rows[t0:t1], starts=starts, ends=ends, tix=tix,
+                     kind=kind, to=to, now=now, opened=opened[t0:t1], e_at=e_at,
+                     e_from=codes["from_value"], e_actor=codes["actor"], dw=dw,
+                     status=status, is_status=is_status, is_open=is_open,
+                     priority=priority[t0:t1])
 
 
 # --------------------------------------------------------------------------- one clock
 
 
+@functools.lru_cache(maxsize=8)
+def _label_index(labels: tuple[str, ...]) -> dict[str, int]:
+    return {label: i for i, label in enumerate(labels)}
+
+
 def _codes_of(names: Sequence[str], labels: tuple[str, ...]) -> NDArray[np.int64]:
-    index = {label: i for i, label in enumerate(labels)}
+    index = _label_index(labels)
     return np.array([index[n] for n in names if n in index], dtype=np.int64)
 
 
-def _lookup(codes: NDArray[np.int64], size: int) -> NDArray[np.bool_]:
-    """A membership table over ``[0, size)`` plus a last slot (``False``) for code -1."""
+def _member(values: NDArray[Any], codes: Sequence[int] | NDArray[np.int64],
+            size: int) -> NDArray[np.bool_]:
+    """``values`` in ``codes`` (codes in ``[0, size)``; -1 is in nothing).
+
+    A few codes are compared one by one: a comparison streams through memory, while a
+    table look-up (``np.isin``, fancy indexing) widens the index to intp first.
+    """
+    codes = [int(c) for c in codes]
+    if not codes:
+        return np.zeros(values.shape, dtype=bool)
+    if len(codes) <= 4:
+        out: NDArray[np.bool_] = values == codes[0]
+        for code in codes[1:]:
+            out |= values == code
+        return out
     table = np.zeros(size + 1, dtype=bool)
     table[codes] = True
-    return table
-
-
-def _kinds(conditions: Sequence[str]) -> NDArray[np.bool_]:
-    table = np.zeros(8, dtype=bool)
-    table[[int(_KIND_OF[c]) for c in conditions if c in _KIND_OF]] = True
-    return table
+    member: NDArray[np.bool_] = table[values]
+    return member
 
 
 def _matches(conditions: Sequence[str], tl: _Timeline, labels: tuple[str, ...],
              stop_codes: NDArray[np.int64]) -> NDArray[np.bool_]:
-    out = _kinds(conditions)[tl.kind]
+    out = _member(tl.kind, [int(_KIND_OF[c]) for c in conditions if c in _KIND_OF], 8)
     statuses = [c[len("status:"):] for c in conditions if c.startswith("status:")]
     if statuses:
-        out |= tl.is_status & _lookup(_codes_of(statuses, labels), len(labels))[tl.to]
+        out |= tl.is_status & _member(tl.to, _codes_of(statuses, labels), len(labels))
     if "reopened" in conditions:
-        stopped = _lookup(stop_codes, len(labels))
-        before = np.empty_like(tl.status)
-        before[0] = -1
-        before[1:] = tl.status[:-1]
-        out |= tl.is_status & stopped[before] & ~stopped[tl.status]
+        stopped = _member(tl.status, stop_codes, len(labels))  # after each row
+        before = np.zeros_like(stopped)
+        before[1:] = stopped[:-1]
+        out |= tl.is_status & before & ~stopped
     return out
 
 
@@ -506,7 +531,7 @@ class _Instances:
 def _paused(tl: _Timeline, definition: ClockDefinition,
             labels: tuple[str, ...]) -> NDArray[np.bool_]:
     """Whether the clock is paused after each row (whether or not it is active)."""
-    pausing = tl.is_status & _lookup(_codes_of(definition.pause, labels), len(labels))[tl.to]
+    pausing = tl.is_status & _member(tl.to, _codes_of(definition.pause, labels), len(labels))
     resuming = tl.is_status | _matches(definition.resume, tl, labels, np.zeros(0, np.int64))
     return forward_fill(pausing, resuming | tl.is_open)  # pausing rows are status rows
 
@@ -559,7 +584,18 @@ class _People:
     actor: NDArray[np.int64]       # event actor code -> agent code (last slot: -1)
 
 
-def _people(tl: _Timeline, tickets: TicketTable, events: TicketEventTable) -> _People:
+@attrs.frozen(kw_only=True, eq=False)
+class _Vocabulary:
+    """One code space for every agent id (the tickets', assignments', repliers')."""
+
+    labels: tuple[str, ...]
+    to: NDArray[np.int64]       # event to_value code -> agent code (last slot: -1)
+    from_: NDArray[np.int64]
+    actor: NDArray[np.int64]
+    ticket: NDArray[np.int64]   # ticket-table agent code -> agent code
+
+
+def _vocabulary(tickets: TicketTable, events: TicketEventTable) -> _Vocabulary:
     ticket_labels = tickets.labels("agent_id")
     sources = {name: events.labels(name) for name in ("to_value", "from_value", "actor")}
     labels = tuple(sorted(set(ticket_labels).union(*sources.values())))
@@ -568,23 +604,28 @@ def _people(tl: _Timeline, tickets: TicketTable, events: TicketEventTable) -> _P
     def recode(names: tuple[str, ...]) -> NDArray[np.int64]:
         return np.array([index[n] for n in names] + [-1], dtype=np.int64)
 
-    to_map, from_map, actor_map = (recode(sources[n]) for n in sources)
-    ticket_agent = recode(ticket_labels)[tickets["agent_id"][tl.ticket_rows]]
+    return _Vocabulary(labels=labels, to=recode(sources["to_value"]),
+                       from_=recode(sources["from_value"]), actor=recode(sources["actor"]),
+                       ticket=recode(ticket_labels))
+
+
+def _people(tl: _Timeline, tickets: TicketTable, vocabulary: _Vocabulary) -> _People:
+    ticket_agent = vocabulary.ticket[tickets["agent_id"][tl.ticket_rows]]
     is_assign = tl.kind == _ASSIGNMENT
     assigns = np.flatnonzero(is_assign)
     j = np.searchsorted(assigns, tl.starts)
     first = assigns[np.minimum(j, max(assigns.size - 1, 0))] if assigns.size \
         else np.zeros(tl.starts.size, dtype=np.int64)
     has_first = (j < assigns.size) & (first < tl.ends)
-    first_from = np.where(has_first, from_map[tl.e_from[tl.event(first)]]
+    first_from = np.where(has_first, vocabulary.from_[tl.e_from[tl.event(first)]]
                           if assigns.size else -1, -1)
     initial = np.where(first_from >= 0, first_from, ticket_agent)
     values = np.full(tl.kind.size, -1, dtype=np.int64)
     values[tl.starts] = initial
-    values[assigns] = to_map[tl.to[assigns]]
-    assignee = forward_fill(values, is_assign | (tl.kind == _OPENED))
-    return _People(labels=labels, to=to_map, ticket_agent=ticket_agent, assignee=assignee,
-                   actor=actor_map)
+    values[assigns] = vocabulary.to[tl.to[assigns]]
+    assignee = forward_fill(values, is_assign | tl.is_open)
+    return _People(labels=vocabulary.labels, to=vocabulary.to, ticket_agent=ticket_agent,
+                   assignee=assignee, actor=vocabulary.actor)
 
 
 def _credits(tl: _Timeline, inst: _Instances, people: _People, attribution: str) -> tuple[NDArray[np.int64], NDArray[np.int64],
@@ -695,8 +736,8 @@ def _judge(tl: _Timeline, people: _People, policy: Policy, code: int,
                       np.where(~active, _CODES[ClockStatus.ACHIEVED],
                                np.where(inst.paused_now, _CODES[ClockStatus.PAUSED],
                                         _CODES[ClockStatus.RUNNING]))).astype(np.int8)
-    quiet = _lookup(_codes_of(definition.quiet, labels), len(labels))[
-        tl.status[tl.ends[inst.tix]]]
+    quiet = _member(tl.status[tl.ends[inst.tix]], _codes_of(definition.quiet, labels),
+                    len(labels))
     return _Part(
         columns={"clock": np.full(inst.tix.size, code, dtype=np.int8),
                  "ticket_row": tl.ticket_rows[inst.tix],
@@ -712,45 +753,73 @@ def _judge(tl: _Timeline, people: _People, policy: Policy, code: int,
 def _measure(tickets: TicketTable, events: TicketEventTable, *, now: int, inclusive: bool,
              policy: Policy, ticket_mask: NDArray[np.bool_] | None = None,
              report: bool = True) -> _Measured:
-    tl = _timeline(tickets, events, now=now, inclusive=inclusive, ticket_mask=ticket_mask,
-                   calendar=policy.calendar)
-    labels = events.labels("to_value")
-    people = _people(tl, tickets, events)
-    if tl.kind.size == 0:  # no ticket opened by then: no clocks
+    opened_all = tickets["opened_at"]
+    selected = (opened_all <= now) if inclusive else (opened_all < now)
+    if ticket_mask is not None:
+        selected &= ticket_mask
+    ticket_rows = np.flatnonzero(selected).astype(np.int64)
+    nt = ticket_rows.size
+    dense = np.full(len(tickets) + 1, -1, dtype=np.int32)
+    dense[ticket_rows] = np.arange(nt)
+    opened = opened_all[ticket_rows]
+    # W(t) of every event and opening on another thread while the events are matched
+    # to their tickets (numpy releases the GIL; the matching is Python dict look-ups).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(policy.calendar.working_clocks, events["at"], opened,
+                              np.array([now], dtype=np.int64))
+        vocabulary = _vocabulary(tickets, events)
+        row_of_label = _ticket_row_of(tickets, events.labels("ticket_id"))
+        w_all, w_open, w_now = pending.result()
+    kept = _kept(events, row_of_label, dense, opened, w_all, w_open, now=now,
+                 inclusive=inclusive)
+    if nt == 0:  # no ticket opened by then: no clocks
         none = np.zeros(0, dtype=np.int64)
         return _Measured(columns={name: none for name in _PART_COLUMNS}, credit_row=none,
                          credit_agent=none, credit_share=np.zeros(0),
-                         agent_labels=people.labels, hand_offs=_HandOffs.empty(),
-                         unmatched=tl.unmatched)
-    # Clocks with the same pause and resume rules share one paused state (by default
-    # all three do); the clocks then run on two threads (numpy releases the GIL).
-    pauses: dict[tuple[tuple[str, ...], tuple[str, ...]], NDArray[np.bool_]] = {}
-    for name in CLOCK_NAMES:
-        definition = policy.sla.clocks[name]
-        key = (definition.pause, definition.resume)
-        if key not in pauses:
-            pauses[key] = _paused(tl, definition, labels)
+                         agent_labels=vocabulary.labels, hand_offs=_HandOffs.empty(),
+                         unmatched=kept.unmatched)
+    labels = events.labels("to_value")
+    priority = tickets["priority"][ticket_rows]
+    blocks = _blocks(kept.tix, nt, _BLOCK_ROWS)
 
-    def judge(code: int) -> _Part:
-        definition = policy.sla.clocks[CLOCK_NAMES[code]]
-        return _judge(tl, people, policy, code, pauses[definition.pause, definition.resume],
-                      labels)
+    def run(block: tuple[int, int, NDArray[np.intp] | None]
+            ) -> tuple[list[_Part], _HandOffs]:
+        tl = _timeline(kept, block, ticket_rows=ticket_rows, opened=opened, w_open=w_open,
+                       w_now=int(w_now[0]), priority=priority, now=now)
+        people = _people(tl, tickets, vocabulary)
+        # Clocks with the same pause and resume rules share one paused state (by
+        # default all three do).
+        pauses: dict[tuple[tuple[str, ...], tuple[str, ...]], NDArray[np.bool_]] = {}
+        parts = []
+        for code, name in enumerate(CLOCK_NAMES):
+            definition = policy.sla.clocks[name]
+            key = (definition.pause, definition.resume)
+            if key not in pauses:
+                pauses[key] = _paused(tl, definition, labels)
+            parts.append(_judge(tl, people, policy, code, pauses[key], labels))
+        hand_offs = _hand_offs(tl, people, parts[CLOCK_NAMES.index("resolution")].active_rows) \
+            if report else _HandOffs.empty()
+        return parts, hand_offs
 
-    if tl.kind.size >= _PARALLEL_ROWS:
+    # Blocks of whole tickets keep every temporary small enough to stay in the
+    # allocator's reach (no fresh pages to fault in) and run on two threads.
+    if len(blocks) > 1:
         with ThreadPoolExecutor(max_workers=2) as pool:
-            parts = list(pool.map(judge, range(len(CLOCK_NAMES))))
+            results = list(pool.map(run, blocks))
     else:
-        parts = [judge(code) for code in range(len(CLOCK_NAMES))]
+        results = [run(blocks[0])]
+    # Clock-major order: every block's first responses, then next replies, resolutions.
+    parts = [result[0][code] for code in range(len(CLOCK_NAMES)) for result in results]
     offsets = np.cumsum([0, *(p.columns["clock"].size for p in parts)])
-    hand_offs = _hand_offs(tl, people, parts[CLOCK_NAMES.index("resolution")].active_rows) \
-        if report else _HandOffs.empty()
     return _Measured(
         columns={key: np.concatenate([p.columns[key] for p in parts]) for key in _PART_COLUMNS},
         credit_row=np.concatenate([p.credits[0] + o for p, o in zip(parts, offsets,
                                                                     strict=False)]),
         credit_agent=np.concatenate([p.credits[1] for p in parts]),
         credit_share=np.concatenate([p.credits[2] for p in parts]),
-        agent_labels=people.labels, hand_offs=hand_offs, unmatched=tl.unmatched)
+        agent_labels=vocabulary.labels,
+        hand_offs=_HandOffs.merge([result[1] for result in results], vocabulary.labels)
+        if report else _HandOffs.empty(), unmatched=kept.unmatched)
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -766,6 +835,19 @@ class _HandOffs:
     def empty(cls) -> _HandOffs:
         none = np.zeros(0, dtype=np.int64)
         return cls(labels=(), seconds=none, pairs_=none, counts=none)
+
+    @classmethod
+    def merge(cls, parts: Sequence[_HandOffs], labels: tuple[str, ...]) -> _HandOffs:
+        """The hand-offs of several blocks of tickets, added up."""
+        if len(parts) == 1:
+            return parts[0]
+        seconds = np.stack([p.seconds for p in parts]).sum(axis=0).astype(np.int64)
+        pairs, inverse = np.unique(np.concatenate([p.pairs_ for p in parts]),
+                                   return_inverse=True)
+        counts = np.bincount(inverse, weights=np.concatenate([p.counts for p in parts]),
+                             minlength=pairs.size)
+        return cls(labels=labels, seconds=seconds, pairs_=pairs,
+                   counts=counts.astype(np.int64))
 
     def held(self) -> dict[str, int]:
         return {self.labels[i]: int(self.seconds[i]) for i in np.flatnonzero(self.seconds)}
