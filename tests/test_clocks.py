@@ -418,3 +418,13 @@ class TestBlocks:
         for name in ("sla_first_response_rate", "sla_next_reply_rate", "sla_resolution_rate"):
             assert blocked.numerator(name).tolist() == panel.numerator(name).tolist()
             assert blocked.denominator(name).tolist() == panel.denominator(name).tolist()
+
+
+def test_events_validated_against_tickets_share_their_ids() -> None:
+    t = tickets(("T1", "A1", 8), ("T2", "A1", 8))
+    e = events(("T2", 9, "agent_reply", None, "A1"), against=t)
+    assert e.labels("ticket_id") is t.labels("ticket_id")  # no look-up when measuring
+    assert e.decode("ticket_id").tolist() == ["T2"]
+    loose = events(("T2", 9, "agent_reply", None, "A1"))
+    assert measure_clocks(t, e, now=at(10), policy=POLICY) == \
+        measure_clocks(t, loose, now=at(10), policy=POLICY)

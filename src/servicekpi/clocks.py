@@ -320,8 +320,11 @@ def _ranks(labels: tuple[str, ...]) -> NDArray[np.int64]:
 
 
 def _ticket_row_of(tickets: TicketTable, labels: tuple[str, ...]) -> NDArray[np.int32]:
+    """The ticket row of each event ticket label (-1: no such ticket)."""
     code_to_row = np.full(len(tickets.labels("ticket_id")) + 1, -1, dtype=np.int32)
     code_to_row[tickets["ticket_id"]] = np.arange(len(tickets))
+    if labels is tickets.labels("ticket_id"):  # validated against these tickets
+        return code_to_row[:-1]
     wanted = tickets.codes_of("ticket_id", labels)
     return code_to_row[np.where(wanted < 0, -1, wanted)]
 
@@ -372,30 +375,43 @@ class _Kept:
 
 
 def _kept(events: TicketEventTable, row_of_label: NDArray[np.int32], dense: NDArray[np.int32],
-          opened: NDArray[np.int64], w_all: NDArray[np.int64], w_open: NDArray[np.int64],
-          *, now: int, inclusive: bool) -> _Kept:
+          opened: NDArray[np.int64], *, now: int, inclusive: bool
+          ) -> tuple[_Kept, NDArray[np.intp] | None, NDArray[np.bool_] | None]:
+    """The kept events (``w`` still empty), the kept rows (``None``: all) and the rows
+    clamped to their ticket's opening (``None``: none)."""
     ev_row = np.append(row_of_label, np.int32(-1))[events["ticket_id"]]
     unmatched = int((ev_row < 0).sum())
     ev_tix = dense[ev_row]  # -1 reads the last slot
     at_all = events["at"]
     kept = (ev_tix >= 0) & ((at_all <= now) if inclusive else (at_all < now))
     names = ("to_value", "from_value", "actor")
+    keep: NDArray[np.intp] | None = None
     if kept.all():  # the usual case: no copies
-        tix, at, kind, w = ev_tix, at_all, events["kind"], w_all
+        tix, at, kind = ev_tix, at_all, events["kind"]
         codes = {name: events[name] for name in names}
     else:
         keep = np.flatnonzero(kept)
-        tix, at, kind, w = ev_tix[keep], at_all[keep], events["kind"][keep], w_all[keep]
+        tix, at, kind = ev_tix[keep], at_all[keep], events["kind"][keep]
         codes = {name: events[name][keep] for name in names}
     # Events before their ticket opened (possible without validation against the
-    # tickets) count as at the opening; W is monotone, so W follows with a maximum.
-    early = at < opened[tix]
-    if early.any():
+    # tickets) count as at the opening.
+    early: NDArray[np.bool_] | None = at < opened[tix]
+    if early is not None and early.any():
         at = np.where(early, opened[tix], at)
-        w = np.where(early, w_open[tix], w)
-    return _Kept(tix=tix, at=at, w=w, kind=kind, codes=codes,
-                 ranks={name: _ranks(events.labels(name)) for name in names},
-                 unmatched=unmatched)
+    else:
+        early = None
+    return (_Kept(tix=tix, at=at, w=np.zeros(0, dtype=np.int64), kind=kind, codes=codes,
+                  ranks={name: _ranks(events.labels(name)) for name in names},
+                  unmatched=unmatched), keep, early)
+
+
+def _with_w(kept: _Kept, keep: NDArray[np.intp] | None, early: NDArray[np.bool_] | None,
+            w_all: NDArray[np.int64], w_open: NDArray[np.int64]) -> _Kept:
+    """The kept events with ``W(at)``; W is monotone, so the clamp is a maximum."""
+    w = w_all if keep is None else w_all[keep]
+    if early is not None:
+        w = np.where(early, w_open[kept.tix], w)
+    return attrs.evolve(kept, w=w)
 
 
 def _blocks(tix: NDArray[np.int32], n_tickets: int,
@@ -763,24 +779,25 @@ def _measure(tickets: TicketTable, events: TicketEventTable, *, now: int, inclus
     dense[ticket_rows] = np.arange(nt)
     opened = opened_all[ticket_rows]
     # W(t) of every event and opening on another thread while the events are matched
-    # to their tickets (numpy releases the GIL; the matching is Python dict look-ups).
+    # to their tickets and split into blocks (numpy releases the GIL).
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(policy.calendar.working_clocks, events["at"], opened,
                               np.array([now], dtype=np.int64))
         vocabulary = _vocabulary(tickets, events)
         row_of_label = _ticket_row_of(tickets, events.labels("ticket_id"))
+        kept, keep, early = _kept(events, row_of_label, dense, opened, now=now,
+                                  inclusive=inclusive)
+        blocks = _blocks(kept.tix, nt, _BLOCK_ROWS) if nt else []
         w_all, w_open, w_now = pending.result()
-    kept = _kept(events, row_of_label, dense, opened, w_all, w_open, now=now,
-                 inclusive=inclusive)
     if nt == 0:  # no ticket opened by then: no clocks
         none = np.zeros(0, dtype=np.int64)
         return _Measured(columns={name: none for name in _PART_COLUMNS}, credit_row=none,
                          credit_agent=none, credit_share=np.zeros(0),
                          agent_labels=vocabulary.labels, hand_offs=_HandOffs.empty(),
                          unmatched=kept.unmatched)
+    kept = _with_w(kept, keep, early, w_all, w_open)
     labels = events.labels("to_value")
     priority = tickets["priority"][ticket_rows]
-    blocks = _blocks(kept.tix, nt, _BLOCK_ROWS)
 
     def run(block: tuple[int, int, NDArray[np.intp] | None]
             ) -> tuple[list[_Part], _HandOffs]:

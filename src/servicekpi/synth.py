@@ -231,7 +231,8 @@ def events(tickets: TicketTable, *, seed: int = 0) -> TicketEventTable:
         "actor": _used(cat["actor"], agents_of),
     }
     columns["kind"] = Coded(codes=columns["kind"], labels=tuple(k.value for k in EventKind))
-    return _build(TicketEventTable, columns)
+    built, _ = TicketEventTable.from_columns(columns, on_invalid="raise", tickets=tickets)
+    return built
 
 
 def _ids(prefix: str, n: int) -> tuple[str, ...]:

@@ -1438,8 +1438,25 @@ class TicketEventTable(Table):
         """
         if tickets is not None and not isinstance(tickets, TicketTable):
             raise TypeError(f"'tickets' must be a TicketTable (got {type(tickets).__name__})")
-        return cls._validate(columns, on_invalid=on_invalid, default_tz=default_tz,
-                             context=tickets)
+        table, report = cls._validate(columns, on_invalid=on_invalid, default_tz=default_tz,
+                                      context=tickets)
+        return (table if tickets is None else table._in_ids_of(tickets)), report
+
+    def _in_ids_of(self, tickets: TicketTable) -> Self:
+        """This table with ``ticket_id`` coded in *tickets*' own labels (every event's
+        ticket is known), so the clocks find ticket rows without looking ids up again."""
+        theirs = tickets.labels("ticket_id")
+        if self._labels["ticket_id"] is theirs:
+            return self
+        mapping = np.append(tickets.codes_of("ticket_id", self._labels["ticket_id"]), -1)
+        codes = mapping[self._columns["ticket_id"]]
+        if len(self) and int(codes.min()) < 0:  # pragma: no cover - rejected as unknown
+            return self
+        columns = dict(self._columns)
+        columns["ticket_id"] = codes.astype(np.int32)
+        labels = dict(self._labels)
+        labels["ticket_id"] = theirs
+        return type(self)(columns, labels, self._n)
 
     def validate_against(self, tickets: TicketTable | None = None
                          ) -> tuple[TicketEventTable, ValidationReport]:
@@ -1472,7 +1489,8 @@ class TicketEventTable(Table):
         rejected[[issue.row for issue in issues]] = True
         report = ValidationReport(table=self.SCHEMA.name, rows_in=len(self),
                                   rows_valid=int(len(self) - rejected.sum()), issues=issues)
-        return (self.take(~rejected) if issues else self), report
+        kept = self.take(~rejected) if issues else self
+        return (kept if tickets is None else kept._in_ids_of(tickets)), report
 
     @classmethod
     def _set_issues(cls, values: Mapping[str, NDArray[Any]],
