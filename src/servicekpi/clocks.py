@@ -67,7 +67,7 @@ __all__ = ("ClockTable", "Credits", "clocks_at_risk", "measure_clocks")
 
 _DEFAULT_POLICY: Final = Policy.default()
 _STATUS, _ASSIGNMENT, _MESSAGE, _REPLY = (np.int8(i) for i in range(4))
-_OPENED, _JUDGE = np.int8(4), np.int8(5)
+_OPENED = np.int8(4)
 _KIND_OF: Final = {"status_change": _STATUS, "assignment": _ASSIGNMENT,
                    "customer_message": _MESSAGE, "agent_reply": _REPLY, "opened": _OPENED}
 _CODES: Final = {status: np.int8(i) for i, status in enumerate(ClockStatus)}
@@ -280,7 +280,7 @@ class _Timeline:
 
     ticket_rows: NDArray[np.int64]     # ticket-table row of each selected ticket
     starts: NDArray[np.int64]          # timeline row of each ticket's opening
-    ends: NDArray[np.int64]            # timeline row of each ticket's judging row
+    ends: NDArray[np.int64]            # timeline row of each ticket's last row
     tix: NDArray[np.int32]             # selected-ticket index of each timeline row
     kind: NDArray[np.int8]
     to: NDArray[np.int32]              # event to_value code (statuses and agents)
@@ -289,24 +289,22 @@ class _Timeline:
     e_at: NDArray[np.int64]            # per event, in timeline order
     e_from: NDArray[Any]               # per event: from_value code
     e_actor: NDArray[Any]              # per event: actor code
-    dw: NDArray[np.integer[Any]]       # working seconds from this row to the next
+    dw: NDArray[np.integer[Any]]       # working seconds to the next row (last: to now)
     status: NDArray[np.int32]          # status (to_value code) after the row; -1 = none
     is_status: NDArray[np.bool_]
     is_open: NDArray[np.bool_]
     priority: NDArray[np.int8]         # per selected ticket
 
     def event(self, rows: NDArray[np.int64]) -> NDArray[np.int64]:
-        """The event (in timeline order) of event *rows*: each ticket adds two rows."""
-        return rows - 2 * self.tix[rows].astype(np.int64) - 1
+        """The event (in timeline order) of event *rows*: each ticket adds a row."""
+        return rows - self.tix[rows].astype(np.int64) - 1
 
     def at(self, rows: NDArray[np.int64]) -> NDArray[np.int64]:
-        """The instant of *rows*: the opening, an event's time, or the judging instant."""
-        kind = self.kind[rows]
-        out = np.full(rows.size, self.now, dtype=np.int64)
-        is_open = kind == _OPENED
+        """The instant of *rows*: the opening or an event's time."""
+        is_open = self.kind[rows] == _OPENED
+        out = np.empty(rows.size, dtype=np.int64)
         out[is_open] = self.opened[self.tix[rows[is_open]]]
-        is_event = ~is_open & (kind != _JUDGE)
-        out[is_event] = self.e_at[self.event(rows[is_event])]
+        out[~is_open] = self.e_at[self.event(rows[~is_open])]
         return out
 
 
@@ -438,7 +436,8 @@ def _timeline(kept: _Kept, block: tuple[int, int, NDArray[np.intp] | None], *,
               ticket_rows: NDArray[np.int64], opened: NDArray[np.int64],
               w_open: NDArray[np.int64], w_now: int, priority: NDArray[np.int8],
               now: int) -> _Timeline:
-    """One block's timeline: ``[opened, events…, judge]`` per ticket, in order."""
+    """One block's timeline: ``[opened, events…]`` per ticket, in order; the last row of
+    a ticket runs to the judging instant."""
     t0, t1, idx = block
     nt = t1 - t0
     pick: Any = slice(None) if idx is None else idx
@@ -451,26 +450,26 @@ def _timeline(kept: _Kept, block: tuple[int, int, NDArray[np.intp] | None], *,
     codes = {name: value[order] for name, value in codes.items()}
 
     ne = e_tix.size
-    m = ne + 2 * nt
+    m = ne + nt
     offsets = np.zeros(nt + 1, dtype=np.int64)
     np.cumsum(np.bincount(e_tix, minlength=nt), out=offsets[1:])
-    two = 2 * np.arange(nt, dtype=np.int64)
-    starts = offsets[:-1] + two
-    ends = offsets[1:] + two + 1
-    ev_pos = np.arange(ne, dtype=np.int64) + 2 * e_tix + 1
+    one = np.arange(nt, dtype=np.int64)
+    starts = offsets[:-1] + one
+    ends = offsets[1:] + one  # the last row: an event, or the opening itself
+    ev_pos = np.arange(ne, dtype=np.int64) + e_tix + 1
 
-    tix = np.repeat(np.arange(nt, dtype=np.int32), np.diff(offsets) + 2)
-    kind = np.full(m, _JUDGE, dtype=np.int8)
+    tix = np.repeat(np.arange(nt, dtype=np.int32), np.diff(offsets) + 1)
+    kind = np.empty(m, dtype=np.int8)
     kind[starts] = _OPENED
     kind[ev_pos] = e_kind
     to = np.full(m, -1, dtype=np.int32)
     to[ev_pos] = codes["to_value"]
-    w = np.full(m, w_now, dtype=np.int64)
+    w = np.empty(m, dtype=np.int64)
     w[starts] = w_open[t0:t1]
     w[ev_pos] = e_w
-    dw64 = np.zeros(m, dtype=np.int64)
+    dw64 = np.empty(m, dtype=np.int64)
     np.subtract(w[1:], w[:-1], out=dw64[:-1])
-    dw64[ends] = 0
+    dw64[ends] = w_now - w[ends]
     # Gaps between one ticket's events fit int32 (68 years): half the memory traffic.
     dw = dw64.astype(np.int32) if int(dw64.max(initial=0)) < 2**31 else dw64
 
@@ -578,9 +577,9 @@ def _instances(tl: _Timeline, definition: ClockDefinition, labels: tuple[str, ..
         if definition.recurring:  # the next stop of the same ticket
             j = np.searchsorted(turn_off, turn_on)
             candidate = turn_off[np.minimum(j, turn_off.size - 1)]
-            stop_row = np.where((j < turn_off.size) & (candidate < end), candidate, -1)
+            stop_row = np.where((j < turn_off.size) & (candidate <= end), candidate, -1)
         else:  # the last stop, when the clock is not active at the end
-            j = np.searchsorted(turn_off, end) - 1
+            j = np.searchsorted(turn_off, end, side="right") - 1
             stop_row = np.where(active[end] | (j < 0), -1, turn_off[np.maximum(j, 0)])
     return _Instances(tix=inst_tix, start_row=turn_on.astype(np.int64), stop_row=stop_row,
                       elapsed=segment_sums(run_w, turn_on, dtype=np.int64),
@@ -632,7 +631,7 @@ def _people(tl: _Timeline, tickets: TicketTable, vocabulary: _Vocabulary) -> _Pe
     j = np.searchsorted(assigns, tl.starts)
     first = assigns[np.minimum(j, max(assigns.size - 1, 0))] if assigns.size \
         else np.zeros(tl.starts.size, dtype=np.int64)
-    has_first = (j < assigns.size) & (first < tl.ends)
+    has_first = (j < assigns.size) & (first <= tl.ends)
     first_from = np.where(has_first, vocabulary.from_[tl.e_from[tl.event(first)]]
                           if assigns.size else -1, -1)
     initial = np.where(first_from >= 0, first_from, ticket_agent)
@@ -659,7 +658,7 @@ def _credits(tl: _Timeline, inst: _Instances, people: _People, attribution: str)
         j = np.searchsorted(replies, inst.start_row)
         reply = replies[np.minimum(j, max(replies.size - 1, 0))] if replies.size \
             else np.zeros(n, dtype=np.int64)
-        found = (j < replies.size) & (reply < tl.ends[inst.tix])
+        found = (j < replies.size) & (reply <= tl.ends[inst.tix])
         who = np.where(found, people.actor[tl.e_actor[tl.event(reply)]]
                        if replies.size else -1, -1)
         return whole, np.where(who >= 0, who, at_stop), np.ones(n)
