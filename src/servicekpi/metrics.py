@@ -361,6 +361,48 @@ class KpiPanel:
                                          f"{panel.by!r}")
         return _merged(list(panels), lambda key: key, by)
 
+    @classmethod
+    def stack(cls, panels: Sequence[KpiPanel]) -> KpiPanel:
+        """Panels of *disjoint* groups (partitions that each hold whole groups) as one.
+
+        Unlike :meth:`combine`, every KPI is kept, quantiles included: no group is
+        split, so each value is already the whole group's. Keys come out sorted, as
+        :func:`kpi_panel` sorts them.
+
+        Raises:
+            InvalidChoiceError: no panels, different groupings, KPIs or periods, or a
+                key in two panels (use :meth:`combine` to add partial groups up).
+
+        .. versionadded:: 0.1
+        """
+        if not panels:
+            raise InvalidChoiceError("stack() needs at least one panel")
+        first = panels[0]
+        for panel in panels[1:]:
+            if (panel.by, panel.names, panel.period) != (first.by, first.names, first.period):
+                raise InvalidChoiceError("stack() needs panels of one grouping, period and "
+                                         "KPI set")
+        keys = [key for panel in panels for key in panel.keys]
+        if len(set(keys)) != len(keys):
+            raise InvalidChoiceError("stack() needs disjoint groups; a key is in two panels "
+                                     "(combine() adds partial groups up)")
+        order = sorted(range(len(keys)), key=lambda i: _sort_key(keys[i]))
+
+        def joined(get: Callable[[KpiPanel, str], NDArray[np.float64]]
+                   ) -> FrozenDict[str, NDArray[np.float64]]:
+            return _frozen({name: np.concatenate([get(p, name) for p in panels])[order]
+                            if keys else np.zeros(0) for name in first.names})
+
+        unattributed: dict[str, int] = {}
+        for panel in panels:
+            for table, count in panel.unattributed.items():
+                unattributed[table] = unattributed.get(table, 0) + count
+        return cls(by=first.by, keys=tuple(keys[i] for i in order), period=first.period,
+                   policy=first.policy, values=joined(lambda p, n: p[n]),
+                   numerators=joined(lambda p, n: p.numerator(n)),
+                   denominators=joined(lambda p, n: p.denominator(n)),
+                   unattributed=FrozenDict(unattributed))
+
     def to_frame(self, backend: str | None = None) -> Any:
         """The panel as a dataframe: one row per group (a column per dimension of
         :attr:`by`), one column per KPI.

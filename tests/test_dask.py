@@ -1,0 +1,138 @@
+"""servicekpi.dask: the Dask panel equals the in-memory panel, on an in-process cluster."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+pytest.importorskip("dask.dataframe")
+distributed = pytest.importorskip("distributed")
+
+import dask.dataframe as dd  # noqa: E402
+import pandas as pd  # noqa: E402
+
+if TYPE_CHECKING:
+    import strategies as S
+else:
+    from tests import strategies as S
+from servicekpi import KpiPanel, Period, Ticket, TicketTable, kpi_panel, synth  # noqa: E402
+from servicekpi import dask as skd  # noqa: E402
+from servicekpi.exceptions import InvalidChoiceError  # noqa: E402
+
+BYS = ["agent", "team", "station", "service_type", "channel", "customer_tier", "day", "week",
+       "month", ("team", "day"), ("station", "service_type"), ("week", "agent")]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cluster() -> Iterator[Any]:
+    """An in-process LocalCluster: the tests' dask.compute calls run on it."""
+    with distributed.LocalCluster(processes=False, n_workers=1, threads_per_worker=2,
+                                  dashboard_address=None) as local, \
+            distributed.Client(local) as client:
+        yield client
+
+
+def frame_of(table: TicketTable) -> pd.DataFrame:
+    return pd.DataFrame(table.to_columns())
+
+
+def assert_same(got: KpiPanel, want: KpiPanel) -> None:
+    assert got.keys == want.keys
+    assert got.names == want.names
+    for name in want.names:
+        for part in ("value", "numerator", "denominator"):
+            a = got[name] if part == "value" else getattr(got, part)(name)
+            b = want[name] if part == "value" else getattr(want, part)(name)
+            assert np.array_equal(a, b, equal_nan=True), (name, part, a, b)
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> tuple[Period, list[Ticket]]:
+    period = Period.month(2026, draw(st.sampled_from([3, 10])),
+                          tz=draw(st.sampled_from(["Asia/Shanghai", "UTC",
+                                                   "America/New_York"])))
+    start = period.start.astimezone(timezone.utc)
+    moments = st.integers(min_value=-3 * 86_400, max_value=34 * 86_400).map(
+        lambda s: start + timedelta(seconds=s))
+    n = draw(st.integers(min_value=0, max_value=40))
+    tickets = [draw(S.tickets(
+        ticket_ids=st.just(f"T-{i}"), agent_ids=st.sampled_from(["A-1", "A-2", "A-3"]),
+        station_ids=st.sampled_from(["S-1", "S-2"]),
+        team_ids=st.none() | st.sampled_from(["TM-1", "TM-2"]), datetimes=moments))
+        for i in range(n)]
+    return period, tickets
+
+
+class TestEqualsInMemory:
+    @settings(max_examples=25, deadline=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(histories(), st.integers(min_value=1, max_value=8), st.sampled_from(BYS))
+    def test_any_data_any_partitions(self, history: tuple[Period, list[Ticket]],
+                                     partitions: int, by: Any) -> None:
+        period, records = history
+        table = TicketTable.from_records(records)
+        want = kpi_panel(table, period=period, by=by)
+        got, report = skd.kpi_panel(dd.from_pandas(frame_of(table), npartitions=partitions),
+                                    period=period, by=by)
+        assert (report.rows_in, report.rows_rejected) == (len(records), 0)
+        assert_same(got, want)
+
+    def test_a_synthetic_month_by_agent(self) -> None:
+        data = synth.month(seed=11, tickets=3_000, agents=30, stations=3)
+        assert data.period is not None
+        frame = frame_of(data.tickets)
+        got, _ = skd.kpi_panel(dd.from_pandas(frame, npartitions=7), period=data.period)
+        assert_same(got, kpi_panel(data.tickets, period=data.period))
+
+
+class TestBadInput:
+    def test_rejected_rows_keep_their_place_in_the_input(self) -> None:
+        data = synth.month(seed=5, tickets=300, agents=6, stations=1)
+        assert data.period is not None
+        frame = frame_of(data.tickets).astype({"service_type": object})
+        frame.loc[[7, 250], "service_type"] = "repiar"
+        got, report = skd.kpi_panel(dd.from_pandas(frame, npartitions=3),
+                                    period=data.period)
+        assert [(i.row, i.key, i.code) for i in report.issues] == [
+            (7, frame.loc[7, "ticket_id"], "unknown_choice"),
+            (250, frame.loc[250, "ticket_id"], "unknown_choice")]
+        assert (report.rows_in, report.rows_valid) == (300, 298)
+        good, whole = TicketTable.from_frame(frame)  # the same frame, in memory
+        assert [(i.row, i.code) for i in whole.issues] == [(7, "unknown_choice"),
+                                                          (250, "unknown_choice")]
+        assert_same(got, kpi_panel(good, period=data.period))
+
+    def test_wrong_arguments(self) -> None:
+        period = Period.parse("2026-10", tz="UTC")
+        with pytest.raises(TypeError, match="'tickets' must be a dask DataFrame"):
+            skd.kpi_panel(pd.DataFrame(), period=period)
+        frame = dd.from_pandas(pd.DataFrame({"ticket_id": ["T-1"]}), npartitions=1)
+        with pytest.raises(InvalidChoiceError, match="unknown dimension 'planet'"):
+            skd.kpi_panel(frame, period=period, by="planet")
+
+    def test_stack_refuses_overlapping_groups(self) -> None:
+        data = synth.month(seed=5, tickets=200, agents=6, stations=1)
+        assert data.period is not None
+        panel = kpi_panel(data.tickets, period=data.period)
+        with pytest.raises(InvalidChoiceError, match="stack\\(\\) needs disjoint groups"):
+            KpiPanel.stack([panel, panel])
+        assert KpiPanel.stack([panel]).keys == panel.keys
+
+
+def test_naive_times_need_a_zone() -> None:
+    at = datetime(2026, 10, 5, 9, 0)
+    frame = pd.DataFrame({"ticket_id": ["T-1"], "agent_id": ["A-1"], "station_id": ["S1"],
+                          "customer_id": ["C-1"], "service_type": ["repair"],
+                          "channel": ["phone"], "opened_at": [at]})
+    period = Period.parse("2026-10", tz="Asia/Shanghai")
+    _, report = skd.kpi_panel(dd.from_pandas(frame, npartitions=1), period=period)
+    assert [i.code for i in report.issues] == ["naive_datetime"]
+    panel, report = skd.kpi_panel(dd.from_pandas(frame, npartitions=1), period=period,
+                                  default_tz="Asia/Shanghai")
+    assert report.ok and panel.row("A-1")["tickets"] == 1.0
