@@ -78,9 +78,10 @@ class TestEqualsInMemory:
         period, records = history
         table = TicketTable.from_records(records)
         want = kpi_panel(table, period=period, by=by)
-        got, report = skd.kpi_panel(dd.from_pandas(frame_of(table), npartitions=partitions),
-                                    period=period, by=by)
-        assert (report.rows_in, report.rows_rejected) == (len(records), 0)
+        got, reports = skd.kpi_panel(dd.from_pandas(frame_of(table), npartitions=partitions),
+                                     period=period, by=by)
+        assert (reports["tickets"].rows_in, reports["tickets"].rows_rejected) == (
+            len(records), 0)
         assert_same(got, want)
 
     def test_a_synthetic_month_by_agent(self) -> None:
@@ -97,8 +98,9 @@ class TestBadInput:
         assert data.period is not None
         frame = frame_of(data.tickets).astype({"service_type": object})
         frame.loc[[7, 250], "service_type"] = "repiar"
-        got, report = skd.kpi_panel(dd.from_pandas(frame, npartitions=3),
-                                    period=data.period)
+        got, reports = skd.kpi_panel(dd.from_pandas(frame, npartitions=3),
+                                     period=data.period)
+        report = reports["tickets"]
         assert [(i.row, i.key, i.code) for i in report.issues] == [
             (7, frame.loc[7, "ticket_id"], "unknown_choice"),
             (250, frame.loc[250, "ticket_id"], "unknown_choice")]
@@ -116,13 +118,14 @@ class TestBadInput:
         with pytest.raises(InvalidChoiceError, match="unknown dimension 'planet'"):
             skd.kpi_panel(frame, period=period, by="planet")
 
-    def test_stack_refuses_overlapping_groups(self) -> None:
+    def test_stack_refuses_split_quantiles(self) -> None:
         data = synth.month(seed=5, tickets=200, agents=6, stations=1)
         assert data.period is not None
         panel = kpi_panel(data.tickets, period=data.period)
-        with pytest.raises(InvalidChoiceError, match="stack\\(\\) needs disjoint groups"):
+        with pytest.raises(InvalidChoiceError, match="stack\\(\\) needs whole groups: "
+                                                     "'first_response_seconds_median'"):
             KpiPanel.stack([panel, panel])
-        assert KpiPanel.stack([panel]).keys == panel.keys
+        assert_same(KpiPanel.stack([panel]), panel)
 
 
 def test_naive_times_need_a_zone() -> None:
@@ -131,8 +134,38 @@ def test_naive_times_need_a_zone() -> None:
                           "customer_id": ["C-1"], "service_type": ["repair"],
                           "channel": ["phone"], "opened_at": [at]})
     period = Period.parse("2026-10", tz="Asia/Shanghai")
-    _, report = skd.kpi_panel(dd.from_pandas(frame, npartitions=1), period=period)
-    assert [i.code for i in report.issues] == ["naive_datetime"]
-    panel, report = skd.kpi_panel(dd.from_pandas(frame, npartitions=1), period=period,
-                                  default_tz="Asia/Shanghai")
-    assert report.ok and panel.row("A-1")["tickets"] == 1.0
+    _, reports = skd.kpi_panel(dd.from_pandas(frame, npartitions=1), period=period)
+    assert [i.code for i in reports["tickets"].issues] == ["naive_datetime"]
+    panel, reports = skd.kpi_panel(dd.from_pandas(frame, npartitions=1), period=period,
+                                   default_tz="Asia/Shanghai")
+    assert reports["tickets"].ok and panel.row("A-1")["tickets"] == 1.0
+
+
+class TestEventsAndDuplicates:
+    def test_events_travel_with_their_tickets(self) -> None:
+        data = synth.month(seed=12, tickets=1_500, agents=12, stations=2)
+        assert data.period is not None
+        history = synth.events(data.tickets, seed=12)
+        events = pd.DataFrame(history.to_columns())
+        for by, partitions in (("agent", 5), ("day", 3), (("team", "week"), 4)):
+            got, reports = skd.kpi_panel(
+                dd.from_pandas(frame_of(data.tickets), npartitions=partitions),
+                events=dd.from_pandas(events, npartitions=partitions + 1),
+                period=data.period, by=by)
+            assert reports["ticket_events"].rows_in == len(history)
+            assert reports["ticket_events"].ok
+            assert_same(got, kpi_panel(data.tickets, period=data.period, by=by,
+                                       events=history))
+
+    def test_a_repeated_ticket_id_is_rejected_across_partitions(self) -> None:
+        data = synth.month(seed=13, tickets=200, agents=6, stations=1)
+        assert data.period is not None
+        frame = frame_of(data.tickets)
+        twin = frame.iloc[[3]].assign(agent_id=str(frame.loc[150, "agent_id"]))
+        frame = pd.concat([frame, twin], ignore_index=True)  # row 200 repeats row 3's id
+        got, reports = skd.kpi_panel(dd.from_pandas(frame, npartitions=4),
+                                     period=data.period)
+        issues = reports["tickets"].issues
+        assert [(i.row, i.code, i.value) for i in issues] == [
+            (200, "unique", frame.loc[3, "ticket_id"])]
+        assert_same(got, kpi_panel(TicketTable.from_frame(frame)[0], period=data.period))

@@ -363,15 +363,18 @@ class KpiPanel:
 
     @classmethod
     def stack(cls, panels: Sequence[KpiPanel]) -> KpiPanel:
-        """Panels of *disjoint* groups (partitions that each hold whole groups) as one.
+        """Panels of partitions that each hold whole groups, as one — every KPI kept.
 
-        Unlike :meth:`combine`, every KPI is kept, quantiles included: no group is
-        split, so each value is already the whole group's. Keys come out sorted, as
-        :func:`kpi_panel` sorts them.
+        Unlike :meth:`combine`, quantile KPIs are kept: a group's quantiles must come
+        from one panel (the others have denominator 0 for it), so each value is already
+        the whole group's. A group may still appear in several panels through records
+        credited to it elsewhere (an SLA clock credited to another ticket's replier):
+        its mergeable KPIs then add numerators and denominators, exactly as
+        :meth:`combine` does. Keys come out sorted, as :func:`kpi_panel` sorts them.
 
         Raises:
             InvalidChoiceError: no panels, different groupings, KPIs or periods, or a
-                key in two panels (use :meth:`combine` to add partial groups up).
+                group whose quantiles are split over panels (use :meth:`combine`).
 
         .. versionadded:: 0.1
         """
@@ -382,26 +385,32 @@ class KpiPanel:
             if (panel.by, panel.names, panel.period) != (first.by, first.names, first.period):
                 raise InvalidChoiceError("stack() needs panels of one grouping, period and "
                                          "KPI set")
-        keys = [key for panel in panels for key in panel.keys]
-        if len(set(keys)) != len(keys):
-            raise InvalidChoiceError("stack() needs disjoint groups; a key is in two panels "
-                                     "(combine() adds partial groups up)")
-        order = sorted(range(len(keys)), key=lambda i: _sort_key(keys[i]))
-
-        def joined(get: Callable[[KpiPanel, str], NDArray[np.float64]]
-                   ) -> FrozenDict[str, NDArray[np.float64]]:
-            return _frozen({name: np.concatenate([get(p, name) for p in panels])[order]
-                            if keys else np.zeros(0) for name in first.names})
-
-        unattributed: dict[str, int] = {}
-        for panel in panels:
-            for table, count in panel.unattributed.items():
-                unattributed[table] = unattributed.get(table, 0) + count
-        return cls(by=first.by, keys=tuple(keys[i] for i in order), period=first.period,
-                   policy=first.policy, values=joined(lambda p, n: p[n]),
-                   numerators=joined(lambda p, n: p.numerator(n)),
-                   denominators=joined(lambda p, n: p.denominator(n)),
-                   unattributed=FrozenDict(unattributed))
+        merged = _merged(list(panels), lambda key: key, first.by)
+        where = {key: i for i, key in enumerate(merged.keys)}
+        n = len(merged.keys)
+        values = {name: merged[name] for name in merged.names}
+        numerators = {name: merged.numerator(name) for name in merged.names}
+        denominators = {name: merged.denominator(name) for name in merged.names}
+        for name in first.names:
+            if name in values:
+                continue
+            value, numerator, count = np.full(n, np.nan), np.full(n, np.nan), np.zeros(n)
+            for panel in panels:
+                rows = np.array([where[k] for k in panel.keys], dtype=np.intp)
+                has = panel.denominator(name) > 0
+                if (count[rows[has]] > 0).any():
+                    raise InvalidChoiceError(f"stack() needs whole groups: {name!r} of a "
+                                             f"group is split over panels (combine() adds "
+                                             f"partial groups up, without quantiles)")
+                value[rows[has]] = panel[name][has]
+                numerator[rows[has]] = panel.numerator(name)[has]
+                count[rows[has]] = panel.denominator(name)[has]
+            values[name], numerators[name], denominators[name] = value, numerator, count
+        return cls(by=first.by, keys=merged.keys, period=first.period, policy=first.policy,
+                   values=_frozen({name: values[name] for name in first.names}),
+                   numerators=_frozen({name: numerators[name] for name in first.names}),
+                   denominators=_frozen({name: denominators[name] for name in first.names}),
+                   unattributed=merged.unattributed)
 
     def to_frame(self, backend: str | None = None) -> Any:
         """The panel as a dataframe: one row per group (a column per dimension of
