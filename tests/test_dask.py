@@ -169,3 +169,26 @@ class TestEventsAndDuplicates:
         assert [(i.row, i.code, i.value) for i in issues] == [
             (200, "unique", frame.loc[3, "ticket_id"])]
         assert_same(got, kpi_panel(TicketTable.from_frame(frame)[0], period=data.period))
+
+
+class TestWholeGroups:
+    def test_partitions_that_hold_whole_groups_need_no_shuffle(self) -> None:
+        data = synth.month(seed=14, tickets=900, agents=12, stations=3)
+        assert data.period is not None
+        frame = frame_of(data.tickets).sort_values("station_id", ignore_index=True)
+        parts = [dd.from_pandas(group, npartitions=1)
+                 for _, group in frame.groupby("station_id", sort=True)]
+        by_station = dd.concat(parts)
+        got, reports = skd.kpi_panel(by_station, period=data.period,
+                                     by=("station", "agent"), whole_groups=True)
+        assert reports["tickets"].ok
+        want = kpi_panel(TicketTable.from_frame(frame)[0], period=data.period,
+                         by=("station", "agent"))
+        assert_same(got, want)
+
+    def test_a_group_split_over_partitions_is_refused(self) -> None:
+        data = synth.month(seed=14, tickets=300, agents=4, stations=1)
+        assert data.period is not None
+        with pytest.raises(InvalidChoiceError, match="stack\\(\\) needs whole groups"):
+            skd.kpi_panel(dd.from_pandas(frame_of(data.tickets), npartitions=3),
+                          period=data.period, whole_groups=True)

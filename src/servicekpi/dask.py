@@ -68,7 +68,8 @@ _KEY: Final = "__servicekpi_key__"
 
 def kpi_panel(tickets: Any, *, period: Period, by: str | Sequence[str] = "agent",
               policy: Policy | None = None, default_tz: str | None = None,
-              events: Any = None) -> tuple[KpiPanel, dict[str, ValidationReport]]:
+              events: Any = None, whole_groups: bool = False
+              ) -> tuple[KpiPanel, dict[str, ValidationReport]]:
     """:func:`servicekpi.kpi_panel` of a Dask dataframe of tickets, and its validation.
 
     Args:
@@ -80,6 +81,11 @@ def kpi_panel(tickets: Any, *, period: Period, by: str | Sequence[str] = "agent"
         events: a Dask dataframe of ticket events (``docs/tables.md#ticket-events``);
             each event travels with its ticket, so the ``sla_*`` KPIs come from the SLA
             clocks exactly as in memory.
+        whole_groups: the partitions already hold whole groups — a history stored one
+            month (or one station) per file, read one partition per file, grouped by a
+            dimension that includes it. Nothing is shuffled then: each partition is one
+            in-memory panel. A group found in two partitions after all is refused (its
+            quantiles would be wrong), with :class:`InvalidChoiceError`.
 
     Returns:
         The panel — equal, group for group and KPI for KPI, to the in-memory one — and
@@ -104,11 +110,11 @@ def kpi_panel(tickets: Any, *, period: Period, by: str | Sequence[str] = "agent"
     policy = policy or Policy.default()
     numbered, rows_in = _numbered(tickets)
     duplicates = _later_duplicates(numbered)
-    keyed = numbered.assign(**{_KEY: numbered.map_partitions(
-        _group_key, dims, period.tz, meta=(_KEY, "object"))})
+    keyed = numbered if whole_groups and events is None else numbered.assign(**{
+        _KEY: numbered.map_partitions(_group_key, dims, period.tz, meta=(_KEY, "object"))})
     n = keyed.npartitions
-    whole_groups = keyed.shuffle(on=_KEY, npartitions=n) if n > 1 else keyed
-    event_parts: list[Any] = [None] * whole_groups.npartitions
+    grouped = keyed.shuffle(on=_KEY, npartitions=n) if n > 1 and not whole_groups else keyed
+    event_parts: list[Any] = [None] * grouped.npartitions
     events_in = 0
     if events is not None:
         # Every event goes where its ticket goes: the same key, the same partitioning.
@@ -118,11 +124,14 @@ def kpi_panel(tickets: Any, *, period: Period, by: str | Sequence[str] = "agent"
         ev_keyed = ev_numbered.assign(**{_TID: ev_numbered["ticket_id"].map_partitions(
             _ids, meta=(_TID, "object"))}).merge(keys, on=_TID, how="left")
         ev_keyed = ev_keyed.assign(**{_KEY: ev_keyed[_KEY].fillna("")}).drop(columns=[_TID])
+        if whole_groups and n > 1:
+            raise InvalidChoiceError("'events' with whole_groups=True: events are "
+                                     "partitioned with their tickets by a shuffle")
         event_parts = list((ev_keyed.shuffle(on=_KEY, npartitions=n) if n > 1
                             else ev_keyed.repartition(npartitions=1)).to_delayed())
     parts = [dask.delayed(_panel_of)(part, ev_part, period, dims, policy, default_tz,
                                      duplicates)
-             for part, ev_part in zip(whole_groups.to_delayed(), event_parts, strict=True)]
+             for part, ev_part in zip(grouped.to_delayed(), event_parts, strict=True)]
     results = dask.compute(*parts)
     reports = {"tickets": _report("tickets", rows_in, [r[1] for r in results])}
     if events is not None:
@@ -150,7 +159,7 @@ def _later_duplicates(numbered: Any) -> dict[int, str]:
     ids = numbered[["ticket_id", _ROW]].map_partitions(
         lambda part: part.assign(ticket_id=_ids(part["ticket_id"])),
         meta={"ticket_id": "object", _ROW: np.int64})
-    counts = ids.groupby("ticket_id")[_ROW].count()
+    counts = ids.groupby("ticket_id")[_ROW].count(split_out=ids.npartitions)
     repeated = counts[counts > 1].compute()
     repeated = repeated[repeated.index != ""]
     if repeated.empty:
@@ -217,7 +226,8 @@ def _panel_of(part: Any, events: Any, period: Period, dims: tuple[str, ...],
               ) -> tuple[KpiPanel, ValidationReport, ValidationReport | None]:
     rows = part[_ROW].to_numpy(dtype=np.int64)
     later = np.isin(rows, np.fromiter(duplicates, dtype=np.int64, count=len(duplicates)))
-    frame = part[~later].drop(columns=[_ROW, _KEY]).reset_index(drop=True)
+    frame = part[~later].drop(columns=[c for c in (_ROW, _KEY) if c in part.columns]) \
+        .reset_index(drop=True)
     table, report = TicketTable.from_frame(frame, default_tz=default_tz)
     kept = rows[~later]
     issues = [_placed(issue, kept) for issue in report.issues]
