@@ -420,6 +420,38 @@ class TestBlocks:
             assert blocked.denominator(name).tolist() == panel.denominator(name).tolist()
 
 
+    @pytest.mark.parametrize(("key_bits", "sort_bits"), [(62, 63), (62, 0), (0, 0)])
+    def test_sort_strategy_does_not_matter(self, key_bits: int, sort_bits: int,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+        """The packed value sort, the packed argsort and the lexsort fallback order a
+        shuffled history with same-second ties alike: ties by content, not input order."""
+        from servicekpi import clocks as module
+        from servicekpi import synth
+
+        monkeypatch.setattr(module, "_KEY_BITS", key_bits)
+        monkeypatch.setattr(module, "_SORT_BITS", sort_bits)
+        t = tickets(("T1", "A1", 8))
+        replies = [("T1", 9, "agent_reply", None, "A-9"), ("T1", 9, "agent_reply", None, "A-2")]
+        for rows in (replies, replies[::-1]):
+            assert row(measure_clocks(t, events(*rows), now=at(10), policy=POLICY),
+                       "first_response")["agent"] == "A-2"
+
+        data = synth.month(seed=5, tickets=300, agents=8, stations=2)
+        columns = synth.events(data.tickets, seed=5).to_columns()
+        columns["at"] = [t.replace(minute=0, second=0) for t in columns["at"]]
+        shuffle = np.random.default_rng(5).permutation(len(columns["at"]))
+        shuffled = {name: [values[i] for i in shuffle] for name, values in columns.items()}
+        assert data.period is not None
+        now = data.period.start + timedelta(days=20)
+        got = measure_clocks(data.tickets, TicketEventTable.from_columns(shuffled)[0],
+                             now=now, policy=POLICY)
+        monkeypatch.undo()
+        expected = measure_clocks(data.tickets, TicketEventTable.from_columns(columns)[0],
+                                  now=now, policy=POLICY)
+        assert got.to_records() == expected.to_records()
+        assert got.handoffs() == expected.handoffs()
+
+
 def test_events_validated_against_tickets_share_their_ids() -> None:
     t = tickets(("T1", "A1", 8), ("T2", "A1", 8))
     e = events(("T2", 9, "agent_reply", None, "A1"), against=t)

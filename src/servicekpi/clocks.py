@@ -72,6 +72,8 @@ _KIND_OF: Final = {"status_change": _STATUS, "assignment": _ASSIGNMENT,
                    "customer_message": _MESSAGE, "agent_reply": _REPLY, "opened": _OPENED}
 _CODES: Final = {status: np.int8(i) for i, status in enumerate(ClockStatus)}
 _BLOCK_ROWS: Final = 1 << 20  # timeline rows per block of whole tickets
+_KEY_BITS: Final = 62   # (ticket, time, kind) packed in one int64 key up to this width
+_SORT_BITS: Final = 63  # ... and the row index with it, sorted by value (no argsort)
 
 
 CLOCK_SCHEMA: Final = Schema(
@@ -154,10 +156,7 @@ class ClockTable(Table):
                  roster: AgentTable | None = None, unmatched: int = 0) -> None:
         super().__init__(columns, labels, n_rows)
         self._now = now
-        agents = labels.get("agent_id", ())
-        self._credits = credits if credits is not None else Credits(
-            row=np.arange(n_rows, dtype=np.int64), agent=np.asarray(
-                columns["agent_id"], dtype=np.int64), share=np.ones(n_rows), labels=agents)
+        self._credits = credits  # None: each row credited whole to its agent_id
         self._ticket_rows = ticket_rows if ticket_rows is not None \
             else np.full(n_rows, -1, dtype=np.int64)
         self._hand_offs = hand_offs if hand_offs is not None else _HandOffs.empty()
@@ -180,6 +179,11 @@ class ClockTable(Table):
     @property
     def credits(self) -> Credits:
         """Every (instance row, agent, share) of the attribution."""
+        if self._credits is None:
+            self._credits = Credits(
+                row=np.arange(len(self), dtype=np.int64),
+                agent=self["agent_id"].astype(np.int64), share=np.ones(len(self)),
+                labels=self.labels("agent_id"))
         return self._credits
 
     @property
@@ -192,7 +196,8 @@ class ClockTable(Table):
             else np.asarray(rows, dtype=np.int64)
         return ClockTable({n: self[n][index] for n in self.columns},
                           {n: self.labels(n) for n in ("ticket_id", "agent_id")},
-                          int(index.size), now=self._now, credits=self._credits.take(index),
+                          int(index.size), now=self._now,
+                          credits=None if self._credits is None else self._credits.take(index),
                           ticket_rows=self._ticket_rows[index], hand_offs=self._hand_offs,
                           roster=self._roster,
                           unmatched=self._unmatched)
@@ -338,13 +343,21 @@ def _order(tix: NDArray[np.int64], at: NDArray[np.int64], kind: NDArray[np.int8]
     low = int(at.min())
     span = int(at.max()) - low + 1
     bits = (max(n_tickets, 1) - 1).bit_length() + span.bit_length() + 2
-    if bits > 62:
+    if bits > _KEY_BITS:
         keys: list[NDArray[Any]] = [*(rank[codes] for rank, codes in reversed(ties)),
                                     kind, at, tix]
         return np.lexsort(keys)
     key = (tix << (span.bit_length() + 2)) | ((at - low) << 2) | kind.astype(np.int64)
-    order = np.argsort(key)
-    ordered = key[order]
+    index_bits = (tix.size - 1).bit_length()
+    if bits + index_bits <= _SORT_BITS:  # the row in the low bits: a plain sort, no argsort
+        key <<= index_bits
+        key |= np.arange(tix.size, dtype=np.int64)
+        key.sort()
+        order = (key & ((1 << index_bits) - 1)).astype(np.intp)
+        ordered = key >> index_bits
+    else:
+        order = np.argsort(key)
+        ordered = key[order]
     tie = ordered[1:] == ordered[:-1]
     if tie.any():  # rare: equal (ticket, second, kind); order them by content
         run_start = np.concatenate(([True], ~tie))
@@ -643,16 +656,16 @@ def _people(tl: _Timeline, tickets: TicketTable, vocabulary: _Vocabulary) -> _Pe
                    assignee=assignee, actor=vocabulary.actor)
 
 
-def _credits(tl: _Timeline, inst: _Instances, people: _People, attribution: str) -> tuple[NDArray[np.int64], NDArray[np.int64],
-                                        NDArray[np.float64]]:
-    """(instance, agent, share) for each credit of *inst*."""
+def _credits(tl: _Timeline, inst: _Instances, people: _People,
+             attribution: str) -> _Credited:
+    """(instance, agent, share) for each credit of *inst*; instance and share ``None``
+    when each instance has one credit."""
     n = inst.tix.size
     at_stop = people.assignee[np.where(inst.stop_row >= 0, inst.stop_row, tl.ends[inst.tix])]
-    whole = np.arange(n, dtype=np.int64)
     if attribution == "ticket":
-        return whole, people.ticket_agent[inst.tix], np.ones(n)
+        return None, people.ticket_agent[inst.tix], None
     if attribution == "assignee_at_stop":
-        return whole, at_stop, np.ones(n)
+        return None, at_stop, None
     if attribution == "first_replier":
         replies = np.flatnonzero(tl.kind == _REPLY)
         j = np.searchsorted(replies, inst.start_row)
@@ -661,7 +674,7 @@ def _credits(tl: _Timeline, inst: _Instances, people: _People, attribution: str)
         found = (j < replies.size) & (reply <= tl.ends[inst.tix])
         who = np.where(found, people.actor[tl.e_actor[tl.event(reply)]]
                        if replies.size else -1, -1)
-        return whole, np.where(who >= 0, who, at_stop), np.ones(n)
+        return None, np.where(who >= 0, who, at_stop), None
     # time_held: running working seconds per (instance, assignee)
     rows = np.flatnonzero(inst.run_w > 0)
     owner = np.searchsorted(inst.start_row, rows, side="right") - 1
@@ -678,6 +691,9 @@ def _credits(tl: _Timeline, inst: _Instances, people: _People, attribution: str)
                             np.ones(none.size)))
     order = np.lexsort((agent, instance))
     return instance[order], agent[order], share[order]
+
+
+_Credited = tuple[NDArray[np.int64] | None, NDArray[np.int64], NDArray[np.float64] | None]
 
 
 def _main_agent(n: int, instance: NDArray[np.int64], agent: NDArray[np.int64],
@@ -703,20 +719,40 @@ _PART_COLUMNS: Final = ("clock", "ticket_row", "started_at", "stopped_at", "elap
 
 @attrs.frozen(kw_only=True, eq=False)
 class _Measured:
-    """Every clock instance (``columns``: :data:`_PART_COLUMNS`) and its credits."""
+    """Every clock instance (one value per instance in each array) and its credits."""
 
-    columns: dict[str, NDArray[Any]]
-    credit_row: NDArray[np.int64]
+    clock: NDArray[np.int8]
+    ticket_row: NDArray[np.int64]
+    started_at: NDArray[np.int64]
+    stopped_at: NDArray[np.int64]
+    elapsed: NDArray[np.int64]
+    paused: NDArray[np.int64]
+    target: NDArray[np.int64]
+    status: NDArray[np.int8]
+    at_risk: NDArray[np.bool_]
+    active: NDArray[np.bool_]
     credit_agent: NDArray[np.int64]
-    credit_share: NDArray[np.float64]
+    # None: one credit per instance, share 1 (the row is the instance itself)
+    credit_rows: NDArray[np.int64] | None
+    credit_shares: NDArray[np.float64] | None
     agent_labels: tuple[str, ...]
     hand_offs: _HandOffs
     unmatched: int
 
-    def __getattr__(self, name: str) -> NDArray[Any]:
-        if name in _PART_COLUMNS:
-            return self.columns[name]
-        raise AttributeError(name)
+    @property
+    def single(self) -> bool:
+        """Whether every instance has one credit (share 1), in instance order."""
+        return self.credit_rows is None
+
+    @property
+    def credit_row(self) -> NDArray[np.int64]:
+        return np.arange(self.clock.size, dtype=np.int64) if self.credit_rows is None \
+            else self.credit_rows
+
+    @property
+    def credit_share(self) -> NDArray[np.float64]:
+        return np.ones(self.clock.size) if self.credit_shares is None \
+            else self.credit_shares
 
 
 def _targets(policy: Policy, clock: str, priority: NDArray[np.int8]
@@ -735,7 +771,7 @@ class _Part:
     """One clock's instances, judged: the columns of its rows in the clock table."""
 
     columns: dict[str, NDArray[Any]]
-    credits: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]
+    credits: _Credited
     active_rows: NDArray[np.bool_]
 
 
@@ -789,9 +825,9 @@ def _measure(tickets: TicketTable, events: TicketEventTable, *, now: int, inclus
         blocks = _blocks(kept.tix, nt, _BLOCK_ROWS) if nt else []
         w_all, w_open, w_now = pending.result()
     if nt == 0:  # no ticket opened by then: no clocks
-        none = np.zeros(0, dtype=np.int64)
-        return _Measured(columns={name: none for name in _PART_COLUMNS}, credit_row=none,
-                         credit_agent=none, credit_share=np.zeros(0),
+        none: NDArray[Any] = np.zeros(0, dtype=np.int64)
+        return _Measured(**{name: none for name in _PART_COLUMNS}, credit_agent=none,
+                         credit_rows=None, credit_shares=None,
                          agent_labels=vocabulary.labels, hand_offs=_HandOffs.empty(),
                          unmatched=kept.unmatched)
     kept = _with_w(kept, keep, early, w_all, w_open)
@@ -826,16 +862,32 @@ def _measure(tickets: TicketTable, events: TicketEventTable, *, now: int, inclus
         results = [run(blocks[0])]
     # Clock-major order: every block's first responses, then next replies, resolutions.
     parts = [result[0][code] for code in range(len(CLOCK_NAMES)) for result in results]
-    offsets = np.cumsum([0, *(p.columns["clock"].size for p in parts)])
-    return _Measured(
-        columns={key: np.concatenate([p.columns[key] for p in parts]) for key in _PART_COLUMNS},
-        credit_row=np.concatenate([p.credits[0] + o for p, o in zip(parts, offsets,
-                                                                    strict=False)]),
-        credit_agent=np.concatenate([p.credits[1] for p in parts]),
-        credit_share=np.concatenate([p.credits[2] for p in parts]),
-        agent_labels=vocabulary.labels,
-        hand_offs=_HandOffs.merge([result[1] for result in results], vocabulary.labels)
-        if report else _HandOffs.empty(), unmatched=kept.unmatched)
+    return _Measured(**_assemble(parts), agent_labels=vocabulary.labels,
+                     hand_offs=_HandOffs.merge([result[1] for result in results],
+                                               vocabulary.labels)
+                     if report else _HandOffs.empty(), unmatched=kept.unmatched)
+
+
+def _assemble(parts: Sequence[_Part]) -> dict[str, Any]:
+    """The parts' columns and credits end to end, concatenated on two threads (the
+    time goes into faulting in the fresh pages of the results)."""
+    jobs: dict[str, list[NDArray[Any]]] = {
+        key: [p.columns[key] for p in parts] for key in _PART_COLUMNS}
+    jobs["credit_agent"] = [p.credits[1] for p in parts]
+    if any(p.credits[0] is not None for p in parts):
+        offsets = np.cumsum([0, *(p.columns["clock"].size for p in parts)])
+        sizes = [p.credits[1].size for p in parts]
+        jobs["credit_rows"] = [
+            (row if row is not None else np.arange(size, dtype=np.int64)) + offset
+            for (row, _, _), size, offset in zip((p.credits for p in parts), sizes, offsets,
+                                                 strict=False)]
+        jobs["credit_shares"] = [share if share is not None else np.ones(size)
+                                 for (_, _, share), size in zip((p.credits for p in parts),
+                                                                sizes, strict=True)]
+    out: dict[str, Any] = {"credit_rows": None, "credit_shares": None}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        out.update(zip(jobs, pool.map(np.concatenate, jobs.values()), strict=True))
+    return out
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -945,10 +997,12 @@ def measure_clocks(tickets: TicketTable, events: TicketEventTable, *, now: datet
 def _table(measured: _Measured, tickets: TicketTable, now: int, policy: Policy,
            agents: AgentTable | None) -> ClockTable:
     n = measured.clock.size
-    main = _main_agent(n, measured.credit_row, measured.credit_agent, measured.credit_share)
+    main = measured.credit_agent if measured.single else _main_agent(
+        n, measured.credit_row, measured.credit_agent, measured.credit_share)
     used = np.zeros(len(measured.agent_labels) + 1, dtype=bool)
     used[main] = True
-    used[measured.credit_agent] = True
+    if not measured.single:
+        used[measured.credit_agent] = True
     used = used[:-1]
     recode = np.full(len(measured.agent_labels) + 1, -1, dtype=np.int64)
     recode[np.flatnonzero(used)] = np.arange(int(used.sum()))
@@ -959,12 +1013,13 @@ def _table(measured: _Measured, tickets: TicketTable, now: int, policy: Policy,
         due[open_] = policy.calendar.add_working_time(
             np.full(int(open_.sum()), now, dtype=np.int64),
             measured.target[open_] - measured.elapsed[open_])
-    columns = {name: measured.columns[name] for name in CLOCK_SCHEMA.names
-               if name in measured.columns}
+    columns = {name: getattr(measured, name) for name in CLOCK_SCHEMA.names
+               if name in _PART_COLUMNS}
     columns.update(ticket_id=tickets["ticket_id"][measured.ticket_row], due_at=due,
                    agent_id=recode[main].astype(np.int32))
-    credits = Credits(row=measured.credit_row, agent=recode[measured.credit_agent],
-                      share=measured.credit_share, labels=labels)
+    credits = None if measured.single else Credits(
+        row=measured.credit_row, agent=recode[measured.credit_agent],
+        share=measured.credit_share, labels=labels)
     return ClockTable(columns, {"ticket_id": tickets.labels("ticket_id"), "agent_id": labels},
                       n, now=now, credits=credits, ticket_rows=measured.ticket_row,
                       hand_offs=measured.hand_offs, roster=agents,

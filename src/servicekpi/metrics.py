@@ -703,7 +703,7 @@ def kpi_panel(tickets: TicketTable, *, period: Period, by: str | Sequence[str] =
         clocks = _measure(tickets, events, now=end, inclusive=False, policy=policy,
                           ticket_mask=in_period, report=False)
         aux["clocks"] = (_clock_codes(clocks, dims),
-                         np.ones(clocks.credit_row.size, dtype=bool))
+                         np.ones(clocks.credit_agent.size, dtype=bool))
 
     sizes = [len(d.keys) for d in dims]
     n_groups = int(np.prod(sizes, dtype=np.int64))
@@ -1017,7 +1017,7 @@ def _ticket_counts(acc: _Acc, c: NDArray[np.int64], col: Callable[[str], NDArray
 def _clock_codes(clocks: _Measured, dims: list[_Dim]) -> list[NDArray[np.int64]]:
     """Each clock credit's code in every dimension: the credited agent for ``agent``,
     the ticket's own value for the others (time dimensions: its opening day)."""
-    rows = clocks.ticket_row[clocks.credit_row]
+    rows = clocks.ticket_row if clocks.single else clocks.ticket_row[clocks.credit_row]
     out = []
     for dim in dims:
         if dim.name == "agent":
@@ -1035,8 +1035,8 @@ def _clock_kpis(acc: _Acc, clocks: _Measured | None, codes: NDArray[np.int64] | 
         zero = np.zeros(n)
         acc.ratio("sla_next_reply_rate", zero, zero)
         return
-    status = clocks.status[clocks.credit_row]
-    clock = clocks.clock[clocks.credit_row]
+    status, clock = (clocks.status, clocks.clock) if clocks.single else (
+        clocks.status[clocks.credit_row], clocks.clock[clocks.credit_row])
     achieved = status == list(ClockStatus).index(ClockStatus.ACHIEVED)
     judged = achieved | (status == list(ClockStatus).index(ClockStatus.BREACHED))
     share = clocks.credit_share
