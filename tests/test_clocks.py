@@ -452,6 +452,28 @@ class TestBlocks:
         assert got.handoffs() == expected.handoffs()
 
 
+def test_decades_long_ticket_is_exact() -> None:
+    """Past 2**31 working seconds of a ticket (68 years round the clock) the running and
+    paused sums no longer share one int64; they stay exact."""
+    def year(y: int) -> datetime:
+        return datetime(y, 1, 2, tzinfo=timezone.utc)
+
+    def seconds(a: int, b: int) -> int:
+        return int((year(b) - year(a)).total_seconds())
+
+    t, _ = TicketTable.from_columns({
+        "ticket_id": ["T1"], "agent_id": ["A1"], "station_id": ["S1"], "customer_id": ["C1"],
+        "service_type": ["repair"], "channel": ["phone"], "opened_at": [year(1970)]})
+    e, _ = TicketEventTable.from_columns({
+        "ticket_id": ["T1"] * 3, "at": [year(1980), year(2000), year(2045)],
+        "kind": ["status", "customer_message", "status"],
+        "to_value": ["waiting_customer", None, "solved"]})
+    clock = row(measure_clocks(t, e, now=year(2046), policy=POLICY), "resolution")
+    assert seconds(1970, 2045) >= 2**31
+    assert (clock["elapsed"], clock["paused"]) == (seconds(1970, 1980) + seconds(2000, 2045),
+                                                   seconds(1980, 2000))
+
+
 def test_events_validated_against_tickets_share_their_ids() -> None:
     t = tickets(("T1", "A1", 8), ("T2", "A1", 8))
     e = events(("T2", 9, "agent_reply", None, "A1"), against=t)

@@ -295,6 +295,8 @@ class _Timeline:
     e_from: NDArray[Any]               # per event: from_value code
     e_actor: NDArray[Any]              # per event: actor code
     dw: NDArray[np.integer[Any]]       # working seconds to the next row (last: to now)
+    dw64: NDArray[np.int64]            # the same as int64
+    narrow: bool                       # every ticket's working time so far < 2**31
     status: NDArray[np.int32]          # status (to_value code) after the row; -1 = none
     is_status: NDArray[np.bool_]
     is_open: NDArray[np.bool_]
@@ -377,7 +379,7 @@ class _Kept:
     """The events of the selected tickets up to the judging instant, in input order."""
 
     tix: NDArray[np.int32]        # selected-ticket index
-    at: NDArray[np.int64]         # clamped to the ticket's opening
+    at: NDArray[np.int64]         # not yet clamped to the ticket's opening
     w: NDArray[np.int64]          # W(at)
     kind: NDArray[np.int8]
     codes: dict[str, NDArray[Any]]  # to_value, from_value, actor (raw codes)
@@ -386,15 +388,24 @@ class _Kept:
 
 
 def _kept(events: TicketEventTable, row_of_label: NDArray[np.int32], dense: NDArray[np.int32],
-          opened: NDArray[np.int64], *, now: int, inclusive: bool
-          ) -> tuple[_Kept, NDArray[np.intp] | None, NDArray[np.bool_] | None]:
-    """The kept events (``w`` still empty), the kept rows (``None``: all) and the rows
-    clamped to their ticket's opening (``None``: none)."""
-    ev_row = np.append(row_of_label, np.int32(-1))[events["ticket_id"]]
-    unmatched = int((ev_row < 0).sum())
-    ev_tix = dense[ev_row]  # -1 reads the last slot
+          *, now: int, inclusive: bool) -> tuple[_Kept, NDArray[np.intp] | None]:
+    """The kept events (``w`` still empty) and the kept rows (``None``: all)."""
+    # One look-up table from event ticket code to selected-ticket index; none at all in
+    # the usual case (events validated against the tickets, every ticket selected).
+    to_tix = dense[row_of_label]  # -1 reads the last slot of dense
+    unmatched_labels = row_of_label < 0
+    if to_tix.size == dense.size - 1 and np.array_equal(to_tix, np.arange(to_tix.size)):
+        ev_tix, known = events["ticket_id"], None
+    else:
+        ev_tix = np.append(to_tix, np.int32(-1))[events["ticket_id"]]
+        known = ev_tix >= 0
+    unmatched = 0
+    if unmatched_labels.any():
+        unmatched = int(unmatched_labels[events["ticket_id"]].sum())
     at_all = events["at"]
-    kept = (ev_tix >= 0) & ((at_all <= now) if inclusive else (at_all < now))
+    kept = (at_all <= now) if inclusive else (at_all < now)
+    if known is not None:
+        kept &= known
     names = ("to_value", "from_value", "actor")
     keep: NDArray[np.intp] | None = None
     if kept.all():  # the usual case: no copies
@@ -404,45 +415,28 @@ def _kept(events: TicketEventTable, row_of_label: NDArray[np.int32], dense: NDAr
         keep = np.flatnonzero(kept)
         tix, at, kind = ev_tix[keep], at_all[keep], events["kind"][keep]
         codes = {name: events[name][keep] for name in names}
-    # Events before their ticket opened (possible without validation against the
-    # tickets) count as at the opening.
-    early: NDArray[np.bool_] | None = at < opened[tix]
-    if early is not None and early.any():
-        at = np.where(early, opened[tix], at)
-    else:
-        early = None
     return (_Kept(tix=tix, at=at, w=np.zeros(0, dtype=np.int64), kind=kind, codes=codes,
                   ranks={name: _ranks(events.labels(name)) for name in names},
-                  unmatched=unmatched), keep, early)
-
-
-def _with_w(kept: _Kept, keep: NDArray[np.intp] | None, early: NDArray[np.bool_] | None,
-            w_all: NDArray[np.int64], w_open: NDArray[np.int64]) -> _Kept:
-    """The kept events with ``W(at)``; W is monotone, so the clamp is a maximum."""
-    w = w_all if keep is None else w_all[keep]
-    if early is not None:
-        w = np.where(early, w_open[kept.tix], w)
-    return attrs.evolve(kept, w=w)
+                  unmatched=unmatched), keep)
 
 
 def _blocks(tix: NDArray[np.int32], n_tickets: int,
             rows: int) -> list[tuple[int, int, NDArray[np.intp] | None]]:
-    """Runs of whole tickets of about *rows* timeline rows each, with their events
-    (``None``: all of them); one block when everything fits."""
-    per_ticket = np.bincount(tix, minlength=n_tickets) + 2
-    total = int(per_ticket.sum())
+    """Runs of whole tickets of about *rows* timeline rows each on average (a power of
+    two of tickets each), with their events (``None``: all of them); one block when
+    everything fits."""
+    total = tix.size + n_tickets
     if total <= rows or n_tickets < 2:
         return [(0, n_tickets, None)]
-    cumulative = np.cumsum(per_ticket)
-    cuts = np.unique(np.searchsorted(cumulative, np.arange(rows, total, rows), side="right"))
-    bounds = [0, *(int(c) for c in cuts if 0 < c < n_tickets), n_tickets]
-    block = np.repeat(np.arange(len(bounds) - 1, dtype=np.int16), np.diff(bounds))
-    of_event = block[tix]
+    shift = max(0, math.floor(math.log2(n_tickets * rows / total)))
+    n_blocks = ((n_tickets - 1) >> shift) + 1
+    of_event = np.right_shift(tix, shift, dtype=np.int32).astype(
+        np.int16 if n_blocks < 2**15 else np.int32)
     order = np.argsort(of_event, kind="stable")  # a radix sort of small ints
-    ends = np.cumsum(np.bincount(of_event, minlength=len(bounds) - 1))
+    ends = np.cumsum(np.bincount(of_event, minlength=n_blocks))
     starts = np.concatenate(([0], ends[:-1]))
-    return [(bounds[i], bounds[i + 1], order[starts[i]:ends[i]])
-            for i in range(len(bounds) - 1)]
+    return [(i << shift, min((i + 1) << shift, n_tickets), order[starts[i]:ends[i]])
+            for i in range(n_blocks)]
 
 
 def _timeline(kept: _Kept, block: tuple[int, int, NDArray[np.intp] | None], *,
@@ -455,7 +449,11 @@ def _timeline(kept: _Kept, block: tuple[int, int, NDArray[np.intp] | None], *,
     nt = t1 - t0
     pick: Any = slice(None) if idx is None else idx
     e_tix = kept.tix[pick].astype(np.int64) - t0
-    e_at, e_kind, e_w = kept.at[pick], kept.kind[pick], kept.w[pick]
+    e_kind = kept.kind[pick]
+    # Events before their ticket opened (possible without validation against the
+    # tickets) count as at the opening; W is monotone, so W(max) = max(W).
+    e_at = np.maximum(kept.at[pick], opened[t0:t1][e_tix])
+    e_w = np.maximum(kept.w[pick], w_open[t0:t1][e_tix])
     codes = {name: value[pick] for name, value in kept.codes.items()}
     ties = [(kept.ranks[name], codes[name]) for name in ("actor", "to_value", "from_value")]
     order = _order(e_tix, e_at, e_kind, ties, nt)
@@ -483,8 +481,11 @@ def _timeline(kept: _Kept, block: tuple[int, int, NDArray[np.intp] | None], *,
     dw64 = np.empty(m, dtype=np.int64)
     np.subtract(w[1:], w[:-1], out=dw64[:-1])
     dw64[ends] = w_now - w[ends]
-    # Gaps between one ticket's events fit int32 (68 years): half the memory traffic.
-    dw = dw64.astype(np.int32) if int(dw64.max(initial=0)) < 2**31 else dw64
+    # A ticket's whole working time up to now fits 31 bits (68 years) unless the data
+    # are absurd: then each gap fits int32 (half the memory traffic), and a clock's
+    # running and paused sums can share one int64 (see _instances).
+    narrow = int((w_now - w_open[t0:t1]).max(initial=0)) < 2**31
+    dw = dw64.astype(np.int32) if narrow else dw64
 
     is_status = kind == _STATUS
     is_open = kind == _OPENED
@@ -492,6 +493,7 @@ def _timeline(kept: _Kept, block: tuple[int, int, NDArray[np.intp] | None], *,
     return _Timeline(ticket_rows=ticket_rows[t0:t1], starts=starts, ends=ends, tix=tix,
                      kind=kind, to=to, now=now, opened=opened[t0:t1], e_at=e_at,
                      e_from=codes["from_value"], e_actor=codes["actor"], dw=dw,
+                     dw64=dw64, narrow=narrow,
                      status=status, is_status=is_status, is_open=is_open,
                      priority=priority[t0:t1])
 
@@ -553,27 +555,35 @@ class _Instances:
     paused: NDArray[np.int64]
     paused_now: NDArray[np.bool_]
     active: NDArray[np.bool_]     # per timeline row (for time held)
-    run_w: NDArray[np.integer[Any]]  # per timeline row
+    running: NDArray[np.bool_]    # per timeline row
 
 
-def _paused(tl: _Timeline, definition: ClockDefinition,
-            labels: tuple[str, ...]) -> NDArray[np.bool_]:
+@attrs.frozen(kw_only=True, eq=False)
+class _Pause:
+    paused: NDArray[np.bool_]  # after each row, whether or not the clock is active
+    # Each row's gap in the low 32 bits when running, in the high bits when paused
+    # (None when a ticket's time may not fit): one segment sum gives both totals.
+    packed: NDArray[np.int64] | None
+
+
+def _paused(tl: _Timeline, definition: ClockDefinition, labels: tuple[str, ...]) -> _Pause:
     """Whether the clock is paused after each row (whether or not it is active)."""
     pausing = tl.is_status & _member(tl.to, _codes_of(definition.pause, labels), len(labels))
     resuming = tl.is_status | _matches(definition.resume, tl, labels, np.zeros(0, np.int64))
-    return forward_fill(pausing, resuming | tl.is_open)  # pausing rows are status rows
+    paused = forward_fill(pausing, resuming | tl.is_open)  # pausing rows are status rows
+    return _Pause(paused=paused, packed=np.where(paused, tl.dw64 << 32, tl.dw64)
+                  if tl.narrow else None)
 
 
 def _instances(tl: _Timeline, definition: ClockDefinition, labels: tuple[str, ...],
-               paused: NDArray[np.bool_]) -> _Instances:
+               pause: _Pause) -> _Instances:
     is_open = tl.is_open
     stop_codes = _codes_of(definition.stop_statuses, labels)
     start = _matches(definition.start, tl, labels, stop_codes)
     stop = _matches(definition.stop, tl, labels, stop_codes)
     active = forward_fill(start & ~stop, start | stop | is_open)
+    paused = pause.paused
     running = active & ~paused
-    run_w = tl.dw * running
-    pause_w = tl.dw * (active ^ running)
 
     before = np.zeros_like(active)
     before[1:] = active[:-1]
@@ -594,10 +604,15 @@ def _instances(tl: _Timeline, definition: ClockDefinition, labels: tuple[str, ..
         else:  # the last stop, when the clock is not active at the end
             j = np.searchsorted(turn_off, end, side="right") - 1
             stop_row = np.where(active[end] | (j < 0), -1, turn_off[np.maximum(j, 0)])
+    if pause.packed is not None:  # both sums in one pass; each fits 31 bits
+        sums = segment_sums(pause.packed * active, turn_on)
+        elapsed, paused_w = sums & 0xFFFFFFFF, sums >> 32
+    else:
+        elapsed = segment_sums(tl.dw * running, turn_on, dtype=np.int64)
+        paused_w = segment_sums(tl.dw * (active ^ running), turn_on, dtype=np.int64)
     return _Instances(tix=inst_tix, start_row=turn_on.astype(np.int64), stop_row=stop_row,
-                      elapsed=segment_sums(run_w, turn_on, dtype=np.int64),
-                      paused=segment_sums(pause_w, turn_on, dtype=np.int64),
-                      paused_now=(stop_row < 0) & paused[end], active=active, run_w=run_w)
+                      elapsed=elapsed, paused=paused_w, paused_now=(stop_row < 0) & paused[end],
+                      active=active, running=running)
 
 
 # --------------------------------------------------------------------------- attribution
@@ -676,12 +691,13 @@ def _credits(tl: _Timeline, inst: _Instances, people: _People,
                        if replies.size else -1, -1)
         return None, np.where(who >= 0, who, at_stop), None
     # time_held: running working seconds per (instance, assignee)
-    rows = np.flatnonzero(inst.run_w > 0)
+    run_w = tl.dw * inst.running
+    rows = np.flatnonzero(run_w > 0)
     owner = np.searchsorted(inst.start_row, rows, side="right") - 1
     n_agents = len(people.labels)
     key = owner * n_agents + people.assignee[rows]
     pairs, inverse = np.unique(key, return_inverse=True)
-    held = np.bincount(inverse, weights=inst.run_w[rows], minlength=pairs.size)
+    held = np.bincount(inverse, weights=run_w[rows], minlength=pairs.size)
     owner_of_pair = pairs // n_agents
     total = np.bincount(owner_of_pair, weights=held, minlength=n)
     none = np.flatnonzero(total == 0)
@@ -776,10 +792,10 @@ class _Part:
 
 
 def _judge(tl: _Timeline, people: _People, policy: Policy, code: int,
-           paused: NDArray[np.bool_], labels: tuple[str, ...]) -> _Part:
+           pause: _Pause, labels: tuple[str, ...]) -> _Part:
     name = CLOCK_NAMES[code]
     definition = policy.sla.clocks[name]
-    inst = _instances(tl, definition, labels, paused)
+    inst = _instances(tl, definition, labels, pause)
     target, threshold = _targets(policy, name, tl.priority[inst.tix])
     active = inst.stop_row < 0
     breached = inst.elapsed > target
@@ -820,8 +836,7 @@ def _measure(tickets: TicketTable, events: TicketEventTable, *, now: int, inclus
                               np.array([now], dtype=np.int64))
         vocabulary = _vocabulary(tickets, events)
         row_of_label = _ticket_row_of(tickets, events.labels("ticket_id"))
-        kept, keep, early = _kept(events, row_of_label, dense, opened, now=now,
-                                  inclusive=inclusive)
+        kept, keep = _kept(events, row_of_label, dense, now=now, inclusive=inclusive)
         blocks = _blocks(kept.tix, nt, _BLOCK_ROWS) if nt else []
         w_all, w_open, w_now = pending.result()
     if nt == 0:  # no ticket opened by then: no clocks
@@ -830,7 +845,7 @@ def _measure(tickets: TicketTable, events: TicketEventTable, *, now: int, inclus
                          credit_rows=None, credit_shares=None,
                          agent_labels=vocabulary.labels, hand_offs=_HandOffs.empty(),
                          unmatched=kept.unmatched)
-    kept = _with_w(kept, keep, early, w_all, w_open)
+    kept = attrs.evolve(kept, w=w_all if keep is None else w_all[keep])
     labels = events.labels("to_value")
     priority = tickets["priority"][ticket_rows]
 
@@ -841,7 +856,7 @@ def _measure(tickets: TicketTable, events: TicketEventTable, *, now: int, inclus
         people = _people(tl, tickets, vocabulary)
         # Clocks with the same pause and resume rules share one paused state (by
         # default all three do).
-        pauses: dict[tuple[tuple[str, ...], tuple[str, ...]], NDArray[np.bool_]] = {}
+        pauses: dict[tuple[tuple[str, ...], tuple[str, ...]], _Pause] = {}
         parts = []
         for code, name in enumerate(CLOCK_NAMES):
             definition = policy.sla.clocks[name]
