@@ -19,9 +19,21 @@ import pandas as pd  # noqa: E402
 
 if TYPE_CHECKING:
     import strategies as S
+    from test_metrics import Month, months
 else:
     from tests import strategies as S
-from servicekpi import KpiPanel, Period, Ticket, TicketTable, kpi_panel, synth  # noqa: E402
+    from tests.test_metrics import Month, months
+from servicekpi import (  # noqa: E402
+    CallbackTable,
+    ComplaintTable,
+    KpiPanel,
+    OrderTable,
+    Period,
+    Ticket,
+    TicketTable,
+    kpi_panel,
+    synth,
+)
 from servicekpi import dask as skd  # noqa: E402
 from servicekpi.exceptions import InvalidChoiceError  # noqa: E402
 
@@ -38,8 +50,18 @@ def cluster() -> Iterator[Any]:
         yield client
 
 
-def frame_of(table: TicketTable) -> pd.DataFrame:
-    return pd.DataFrame(table.to_columns())
+def frame_of(table: Any) -> pd.DataFrame:
+    """The table's columns as a pandas frame; complaint flags as text ("media,safety"),
+    as a file would hold them."""
+    columns = table.to_columns()
+    if "flags" in columns:
+        columns["flags"] = [",".join(sorted(flag.value for flag in flags))
+                            for flags in columns["flags"]]
+    return pd.DataFrame(columns)
+
+
+def dask_of(table: Any, partitions: int) -> Any:
+    return dd.from_pandas(frame_of(table), npartitions=partitions)
 
 
 def assert_same(got: KpiPanel, want: KpiPanel) -> None:
@@ -192,3 +214,103 @@ class TestWholeGroups:
         with pytest.raises(InvalidChoiceError, match="stack\\(\\) needs whole groups"):
             skd.kpi_panel(dd.from_pandas(frame_of(data.tickets), npartitions=3),
                           period=data.period, whole_groups=True)
+
+
+AUX = ("callbacks", "complaints", "orders")
+
+
+class TestOtherTables:
+    """Callbacks, complaints and orders travel to their tickets' partitions."""
+
+    @settings(max_examples=25, deadline=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(months(aux=True), st.integers(min_value=1, max_value=8), st.sampled_from(BYS))
+    def test_any_data_any_partitions(self, month: Month, partitions: int, by: Any) -> None:
+        tables = month.tables()
+        want = kpi_panel(tables["tickets"], period=month.period, by=by, policy=month.policy,
+                         **{name: tables[name] for name in AUX})
+        got, reports = skd.kpi_panel(
+            dask_of(tables["tickets"], partitions), period=month.period, by=by,
+            policy=month.policy,
+            **{name: dask_of(tables[name], partitions) for name in AUX})
+        assert {name: (r.rows_in, r.rows_rejected) for name, r in reports.items()} == {
+            name: (len(tables[name]), 0) for name in ("tickets", *AUX)}
+        assert dict(got.unattributed) == dict(want.unattributed)
+        assert_same(got, want)
+
+    @pytest.mark.parametrize("by", ["agent", "team", ("station", "day"), "customer_tier"])
+    def test_a_synthetic_month_with_every_table(self, by: Any) -> None:
+        data = synth.month(seed=15, tickets=2_500, agents=12, stations=3)
+        assert data.period is not None
+        history = synth.events(data.tickets, seed=15)
+        want = kpi_panel(data.tickets, period=data.period, by=by, callbacks=data.callbacks,
+                         complaints=data.complaints, orders=data.orders, events=history)
+        got, reports = skd.kpi_panel(
+            dask_of(data.tickets, 5), period=data.period, by=by,
+            callbacks=dask_of(data.callbacks, 3), complaints=dask_of(data.complaints, 2),
+            orders=dask_of(data.orders, 4), events=dask_of(history, 6))
+        assert sorted(reports) == ["callbacks", "complaints", "orders", "ticket_events",
+                                   "tickets"]
+        assert all(report.ok for report in reports.values())
+        assert np.nansum(got["callback_completion_rate"]) > 0  # the test sees callbacks
+        assert_same(got, want)
+
+    def test_repeated_ids_are_rejected_across_partitions(self) -> None:
+        data = synth.month(seed=16, tickets=400, agents=6, stations=2)
+        assert data.period is not None
+        frames = {"callbacks": frame_of(data.callbacks), "complaints": frame_of(data.complaints),
+                  "orders": frame_of(data.orders)}
+        for name, frame in frames.items():  # the last row repeats the first row's id
+            frames[name] = pd.concat([frame, frame.iloc[[0]]], ignore_index=True)
+        got, reports = skd.kpi_panel(
+            dask_of(data.tickets, 3), period=data.period, by="team",
+            **{name: dd.from_pandas(frame, npartitions=3) for name, frame in frames.items()})
+        key = {"callbacks": "callback_id", "complaints": "complaint_id", "orders": "order_id"}
+        for name, frame in frames.items():
+            last = len(frame) - 1
+            assert [(i.row, i.field, i.code, i.value) for i in reports[name].issues] == [
+                (last, key[name], "unique", str(frame.loc[0, key[name]]))]
+        callbacks = CallbackTable.from_frame(frames["callbacks"])[0]
+        complaints = ComplaintTable.from_frame(frames["complaints"])[0]
+        orders = OrderTable.from_frame(frames["orders"])[0]
+        assert (len(callbacks), len(complaints), len(orders)) == (
+            len(data.callbacks), len(data.complaints), len(data.orders))
+        assert_same(got, kpi_panel(data.tickets, period=data.period, by="team",
+                                   callbacks=callbacks, complaints=complaints, orders=orders))
+
+    def test_links_to_rejected_or_unknown_tickets_count_as_in_memory(self) -> None:
+        data = synth.month(seed=17, tickets=300, agents=6, stations=2)
+        assert data.period is not None
+        tickets = frame_of(data.tickets).astype({"channel": object})
+        tickets.loc[[5, 120], "channel"] = "pigeon"  # rejected: their callbacks lose a link
+        callbacks = frame_of(data.callbacks).astype({"subject_id": object})
+        callbacks.loc[[0, 1], "subject_id"] = "T-unknown"
+        got, reports = skd.kpi_panel(
+            dd.from_pandas(tickets, npartitions=4), period=data.period, by="team",
+            callbacks=dd.from_pandas(callbacks, npartitions=2))
+        assert [(i.row, i.code) for i in reports["tickets"].issues] == [
+            (5, "unknown_choice"), (120, "unknown_choice")]
+        want = kpi_panel(TicketTable.from_frame(tickets)[0], period=data.period, by="team",
+                         callbacks=CallbackTable.from_frame(callbacks)[0])
+        assert want.unattributed["callbacks"] > 0
+        assert dict(got.unattributed) == dict(want.unattributed)
+        assert_same(got, want)
+
+    def test_whole_groups_refuses_tables_that_need_a_shuffle(self) -> None:
+        data = synth.month(seed=14, tickets=100, agents=4, stations=1)
+        assert data.period is not None
+        with pytest.raises(InvalidChoiceError, match="^'callbacks', 'orders' with "
+                                                     "whole_groups=True: other tables are "
+                                                     "partitioned with their tickets by a "
+                                                     "shuffle$"):
+            skd.kpi_panel(dask_of(data.tickets, 2), period=data.period, whole_groups=True,
+                          callbacks=dask_of(data.callbacks, 1),
+                          orders=dask_of(data.orders, 1))
+
+    def test_other_tables_must_be_dask_frames(self) -> None:
+        data = synth.month(seed=14, tickets=50, agents=2, stations=1)
+        assert data.period is not None
+        with pytest.raises(TypeError, match="^'orders' must be a dask DataFrame "
+                                            "\\(got DataFrame\\)$"):
+            skd.kpi_panel(dask_of(data.tickets, 1), period=data.period,
+                          orders=frame_of(data.orders))

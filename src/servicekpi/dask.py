@@ -29,22 +29,28 @@ True
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
-from servicekpi.domain import Period
+from servicekpi.domain import CallbackSubject, Period
 from servicekpi.exceptions import InvalidChoiceError, MissingExtraError
 from servicekpi.metrics import KpiPanel, _normalise_by
 from servicekpi.metrics import kpi_panel as _kpi_panel
 from servicekpi.policy import Policy
 from servicekpi.tables import (
+    CallbackTable,
+    ComplaintTable,
+    OrderTable,
+    Table,
     TicketEventTable,
     TicketTable,
     ValidationIssue,
     ValidationReport,
+    _id_text,
 )
 
 try:
@@ -58,6 +64,8 @@ except ImportError as error:  # pragma: no cover - exercised without the extra
 
 __all__ = ("kpi_panel",)
 
+T = TypeVar("T", bound=Table)
+
 # The ticket column each non-time dimension groups by.
 _COLUMN: Final = {"agent": "agent_id", "team": "team_id", "station": "station_id",
                   "service_type": "service_type", "channel": "channel",
@@ -68,7 +76,8 @@ _KEY: Final = "__servicekpi_key__"
 
 def kpi_panel(tickets: Any, *, period: Period, by: str | Sequence[str] = "agent",
               policy: Policy | None = None, default_tz: str | None = None,
-              events: Any = None, whole_groups: bool = False
+              events: Any = None, callbacks: Any = None, complaints: Any = None,
+              orders: Any = None, whole_groups: bool = False
               ) -> tuple[KpiPanel, dict[str, ValidationReport]]:
     """:func:`servicekpi.kpi_panel` of a Dask dataframe of tickets, and its validation.
 
@@ -81,103 +90,207 @@ def kpi_panel(tickets: Any, *, period: Period, by: str | Sequence[str] = "agent"
         events: a Dask dataframe of ticket events (``docs/tables.md#ticket-events``);
             each event travels with its ticket, so the ``sla_*`` KPIs come from the SLA
             clocks exactly as in memory.
+        callbacks, complaints, orders: Dask dataframes of those tables, for the
+            ``callback_*``, ``complaint_rate`` and commercial KPIs. Each row travels to
+            the partition of the ticket it is linked to — a callback through its
+            ticket or its complaint's ticket, a complaint through ``ticket_id``, an
+            order through ``consultation_ticket_id`` — so it is attributed there as in
+            memory; rows linked to no ticket are attributed by their own columns.
         whole_groups: the partitions already hold whole groups — a history stored one
             month (or one station) per file, read one partition per file, grouped by a
             dimension that includes it. Nothing is shuffled then: each partition is one
             in-memory panel. A group found in two partitions after all is refused (its
-            quantiles would be wrong), with :class:`InvalidChoiceError`.
+            quantiles would be wrong), with :class:`InvalidChoiceError`. The other
+            tables need a shuffle to meet their tickets, so they are refused with it
+            (when there is more than one partition).
 
     Returns:
         The panel — equal, group for group and KPI for KPI, to the in-memory one — and
-        the validation report of each input (``"tickets"``, ``"ticket_events"``) over
-        all its partitions: ``rows_in`` is the whole input, issue rows are positions in
-        it (partition by partition, in order). A ticket id seen on an earlier row is
-        rejected as in memory (``unique``), whichever partitions the two rows are in.
+        the validation report of each input (``"tickets"``, and ``"ticket_events"``,
+        ``"callbacks"``, ``"complaints"``, ``"orders"`` for those given) over all its
+        partitions: ``rows_in`` is the whole input, issue rows are positions in it
+        (partition by partition, in order). An id seen on an earlier row is rejected as
+        in memory (``unique``), whichever partitions the two rows are in.
 
     Raises:
-        TypeError: *tickets* (or *events*) is not a Dask dataframe.
-        InvalidChoiceError: an unknown dimension in *by*.
+        TypeError: *tickets* (or another table) is not a Dask dataframe.
+        InvalidChoiceError: an unknown dimension in *by*; other tables with
+            ``whole_groups=True``.
         SchemaError: missing or unknown columns.
     """
-    for name, frame in (("tickets", tickets), ("events", events)):
+    given = {"tickets": tickets, "events": events, "callbacks": callbacks,
+             "complaints": complaints, "orders": orders}
+    for name, frame in given.items():
         if frame is not None and not isinstance(frame, dd.DataFrame):
             raise TypeError(f"{name!r} must be a dask DataFrame (got {type(frame).__name__})")
-        if frame is not None and (_ROW in frame.columns or _KEY in frame.columns):
+        if frame is not None and set(frame.columns) & _RESERVED:
             raise InvalidChoiceError(f"column names {_ROW!r} and {_KEY!r} are reserved")
     if not isinstance(period, Period):
         raise TypeError(f"'period' must be a Period (got {period!r})")
     dims = _normalise_by(by)
     policy = policy or Policy.default()
-    numbered, rows_in = _numbered(tickets)
-    duplicates = _later_duplicates(numbered)
-    keyed = numbered if whole_groups and events is None else numbered.assign(**{
+    aux = {name: frame for name, frame in given.items()
+           if name != "tickets" and frame is not None}
+    inputs = _numbered({"tickets": tickets, **aux})
+    numbered, rows_in, duplicates = inputs.pop("tickets")
+    keyed = numbered if whole_groups and not aux else numbered.assign(**{
         _KEY: numbered.map_partitions(_group_key, dims, period.tz, meta=(_KEY, "object"))})
     n = keyed.npartitions
+    if whole_groups and aux and n > 1:
+        raise InvalidChoiceError(f"{', '.join(map(repr, aux))} with whole_groups=True: "
+                                 f"other tables are partitioned with their tickets by a "
+                                 f"shuffle")
     grouped = keyed.shuffle(on=_KEY, npartitions=n) if n > 1 and not whole_groups else keyed
-    event_parts: list[Any] = [None] * grouped.npartitions
-    events_in = 0
-    if events is not None:
-        # Every event goes where its ticket goes: the same key, the same partitioning.
-        ev_numbered, events_in = _numbered(events)
-        keys = keyed[["ticket_id", _KEY]].map_partitions(_id_keys, meta={
-            _TID: "object", _KEY: "object"}).drop_duplicates(subset=[_TID])
-        ev_keyed = ev_numbered.assign(**{_TID: ev_numbered["ticket_id"].map_partitions(
-            _ids, meta=(_TID, "object"))}).merge(keys, on=_TID, how="left")
-        ev_keyed = ev_keyed.assign(**{_KEY: ev_keyed[_KEY].fillna("")}).drop(columns=[_TID])
-        if whole_groups and n > 1:
-            raise InvalidChoiceError("'events' with whole_groups=True: events are "
-                                     "partitioned with their tickets by a shuffle")
-        event_parts = list((ev_keyed.shuffle(on=_KEY, npartitions=n) if n > 1
-                            else ev_keyed.repartition(npartitions=1)).to_delayed())
-    parts = [dask.delayed(_panel_of)(part, ev_part, period, dims, policy, default_tz,
-                                     duplicates)
-             for part, ev_part in zip(grouped.to_delayed(), event_parts, strict=True)]
+    routed = _routed(inputs, keyed, duplicates, n) if aux else {}
+    delayed = {name: (list(frame.to_delayed()), later) for name, (frame, _, later)
+               in routed.items()}
+    parts = [dask.delayed(_panel_of)(
+        part, {name: (frames[i], later) for name, (frames, later) in delayed.items()},
+        period, dims, policy, default_tz, duplicates)
+        for i, part in enumerate(grouped.to_delayed())]
     results = dask.compute(*parts)
     reports = {"tickets": _report("tickets", rows_in, [r[1] for r in results])}
-    if events is not None:
-        reports["ticket_events"] = _report("ticket_events", events_in,
-                                           [r[2] for r in results if r[2] is not None])
+    for name, (_, count, _) in routed.items():
+        table = _TABLES[name].SCHEMA.name
+        reports[table] = _report(table, count, [r[2][name] for r in results])
     return KpiPanel.stack([r[0] for r in results]), reports
 
 
-_TID: Final = "__servicekpi_ticket__"
+_LINK: Final = "__servicekpi_link__"
+_RESERVED: Final = frozenset({_ROW, _KEY})
+_TABLES: Final[dict[str, type[Table]]] = {
+    "tickets": TicketTable, "events": TicketEventTable, "callbacks": CallbackTable, "complaints": ComplaintTable,
+    "orders": OrderTable}
+# The column that links a row of each table to a ticket (callbacks: see _callback_links).
+_TICKET_LINK: Final = {"events": "ticket_id", "complaints": "ticket_id",
+                       "orders": "consultation_ticket_id"}
 
 
-def _numbered(frame: Any) -> tuple[Any, int]:
-    """*frame* with its global row numbers (partition lengths, then offsets), so a
-    rejected row is reported where it stands in the input, wherever the shuffle takes
-    it; and the number of rows."""
-    lengths = [int(n) for n in frame.map_partitions(len).compute()]
-    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
-    numbered = frame.map_partitions(_number, list(offsets), meta=_meta(frame, _ROW, np.int64),
-                                    align_dataframes=False)
-    return numbered, int(sum(lengths))
+def _routed(aux: dict[str, tuple[Any, int, dict[int, str]]], keyed: Any,
+            duplicates: dict[int, str], n: int
+            ) -> dict[str, tuple[Any, int, dict[int, str]]]:
+    """Each other table shuffled into the partitions of the tickets it links to: its
+    frame, its number of rows and its later repeats of an id (row -> id).
+
+    A row takes the group key of its ticket (``""`` when it links to none), and the
+    same key goes to the same partition in every shuffle of *n* partitions.
+    """
+    links = keyed[["ticket_id", _ROW, _KEY]].map_partitions(
+        _links_of, "ticket_id", "t:", set(duplicates), meta={_LINK: "object", _KEY: "object"})
+    out: dict[str, tuple[Any, int, dict[int, str]]] = {}
+    keyed_aux: dict[str, Any] = {}
+    for name in ("complaints", "events", "orders", "callbacks"):  # callbacks last
+        if name not in aux:
+            continue
+        frame, count, later = aux[name]
+        if name == "callbacks":
+            linked = frame.map_partitions(_callback_links, meta=_meta(frame, _LINK, object))
+            if "complaints" in keyed_aux:
+                complaint_links = keyed_aux["complaints"][["complaint_id", _ROW, _KEY]] \
+                    .map_partitions(_links_of, "complaint_id", "c:",
+                                    set(out["complaints"][2]),
+                                    meta={_LINK: "object", _KEY: "object"})
+                links = dd.concat([links, complaint_links])
+        else:
+            linked = frame.map_partitions(_ticket_links, _TICKET_LINK[name],
+                                          meta=_meta(frame, _LINK, object))
+        joined = linked.merge(links, on=_LINK, how="left")
+        joined = joined.assign(**{_KEY: joined[_KEY].fillna("")}).drop(columns=[_LINK])
+        keyed_aux[name] = joined
+        shuffled = joined.shuffle(on=_KEY, npartitions=n) if n > 1 \
+            else joined.repartition(npartitions=1)
+        out[name] = (shuffled, count, later)
+    return out
 
 
-def _later_duplicates(numbered: Any) -> dict[int, str]:
-    """Rows whose ticket id is on an earlier row (in any partition): row -> id."""
-    ids = numbered[["ticket_id", _ROW]].map_partitions(
-        lambda part: part.assign(ticket_id=_ids(part["ticket_id"])),
-        meta={"ticket_id": "object", _ROW: np.int64})
-    counts = ids.groupby("ticket_id")[_ROW].count(split_out=ids.npartitions)
-    repeated = counts[counts > 1].compute()
-    repeated = repeated[repeated.index != ""]
-    if repeated.empty:
-        return {}
-    rows = ids[ids["ticket_id"].isin(list(repeated.index))].compute()
-    first = rows.groupby("ticket_id")[_ROW].transform("min")
+def _links_of(part: Any, column: str, prefix: str, later: set[int]) -> Any:
+    """(link, key) of the rows that can be linked to: not a later repeat, an id."""
+    ids = _ids(part[column])
+    keep = (ids != "").to_numpy() & ~np.isin(part[_ROW].to_numpy(dtype=np.int64),
+                                               np.fromiter(later, np.int64, len(later)))
+    return pd.DataFrame({_LINK: (prefix + ids[keep]).astype(object),
+                         _KEY: part[_KEY][keep].astype(object)})
+
+
+def _ticket_links(part: Any, column: str) -> Any:
+    out = part.copy()
+    ids = _ids(part[column]) if column in part.columns \
+        else pd.Series([""] * len(part), index=part.index, dtype=object)
+    out[_LINK] = ("t:" + ids).where(ids != "", "").astype(object)
+    return out
+
+
+def _callback_links(part: Any) -> Any:
+    """A callback's link: its ticket (``t:``) or its complaint (``c:``) by its subject."""
+    out = part.copy()
+    ids = _ids(part["subject_id"]) if "subject_id" in part.columns \
+        else pd.Series([""] * len(part), index=part.index, dtype=object)
+    subjects = part["subject"] if "subject" in part.columns \
+        else pd.Series([None] * len(part), index=part.index, dtype=object)
+    prefix = subjects.map(_subject_prefix).astype(object)
+    out[_LINK] = (prefix + ids).where((ids != "") & (prefix != ""), "").astype(object)
+    return out
+
+
+def _subject_prefix(value: Any) -> str:
+    """As the table reads a subject: an enum member or its exact value."""
+    key = value.value if isinstance(value, enum.Enum) else value
+    try:
+        subject = CallbackSubject(key)
+    except (ValueError, TypeError):
+        return ""
+    return {CallbackSubject.TICKET: "t:", CallbackSubject.COMPLAINT: "c:"}.get(subject, "")
+
+
+def _numbered(frames: dict[str, Any]) -> dict[str, tuple[Any, int, dict[int, str]]]:
+    """Each frame with its global row numbers, its number of rows and its later repeats
+    of an id (row -> id), in two passes over the inputs whatever their number.
+
+    Row numbers (partition lengths, then offsets) let a rejected row be reported where
+    it stands in the input, wherever the shuffle takes it. A repeat is an id seen on an
+    earlier row, in any partition.
+    """
+    lengths = dask.compute(*[frame.map_partitions(len) for frame in frames.values()])
+    numbered: dict[str, tuple[Any, int]] = {}
+    for (name, frame), sizes in zip(frames.items(), lengths, strict=True):
+        counts = [int(n) for n in sizes]
+        offsets = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+        numbered[name] = (frame.map_partitions(_number, list(offsets),
+                                               meta=_meta(frame, _ROW, np.int64),
+                                               align_dataframes=False), int(sum(counts)))
+    keyed = {name: (frame, _TABLES[name].SCHEMA.key) for name, (frame, _) in numbered.items()}
+    ids = {name: frame[[str(key), _ROW]].map_partitions(
+        _id_column, str(key), meta={str(key): "object", _ROW: np.int64})
+        for name, (frame, key) in keyed.items() if key is not None}
+    repeated = {name: counts[counts.index != ""] for name, counts in zip(ids, dask.compute(*[
+        _repeated(frame, str(keyed[name][1])) for name, frame in ids.items()]), strict=True)}
+    wanted = {name: frame[frame[str(keyed[name][1])].isin(list(repeated[name].index))]
+              for name, frame in ids.items() if not repeated[name].empty}
+    rows = dict(zip(wanted, dask.compute(*wanted.values()), strict=True))
+    return {name: (frame, count, _later(rows[name], str(keyed[name][1])) if name in rows
+                   else {}) for name, (frame, count) in numbered.items()}
+
+
+def _id_column(part: Any, column: str) -> Any:
+    return part.assign(**{column: _ids(part[column])})
+
+
+def _repeated(ids: Any, column: str) -> Any:
+    """The ids on more than one row, ``""`` (no id) among them (lazy)."""
+    counts = ids.groupby(column)[_ROW].count(split_out=ids.npartitions)
+    return counts[counts > 1]
+
+
+def _later(rows: Any, column: str) -> dict[int, str]:
+    """Of the rows of repeated ids, all but each id's first: row -> id."""
+    first = rows.groupby(column)[_ROW].transform("min")
     later = rows[rows[_ROW] != first]
-    return {int(row): str(ticket) for row, ticket in zip(later[_ROW], later["ticket_id"],
-                                                        strict=True)}
+    return {int(row): str(key) for row, key in zip(later[_ROW], later[column], strict=True)}
 
 
 def _ids(series: Any) -> Any:
-    return series.map(lambda v: "" if v is None or bool(pd.isna(v)) else str(v)) \
-        .astype(object)
-
-
-def _id_keys(part: Any) -> Any:
-    return pd.DataFrame({_TID: _ids(part["ticket_id"]), _KEY: part[_KEY]})
+    """Ids as the tables read them (``""`` for a missing or invalid one)."""
+    return series.map(lambda v: _id_text(v) or "").astype(object)
 
 
 def _report(table: str, rows_in: int, reports: list[ValidationReport]) -> ValidationReport:
@@ -221,32 +334,41 @@ def _group_key(part: Any, dims: tuple[str, ...], tz: str) -> Any:
     return opened.dt.strftime("%Y-%m-%d").fillna("")
 
 
-def _panel_of(part: Any, events: Any, period: Period, dims: tuple[str, ...],
-              policy: Policy, default_tz: str | None, duplicates: dict[int, str]
-              ) -> tuple[KpiPanel, ValidationReport, ValidationReport | None]:
+def _panel_of(part: Any, others: dict[str, tuple[Any, dict[int, str]]], period: Period,
+              dims: tuple[str, ...], policy: Policy, default_tz: str | None,
+              duplicates: dict[int, str]
+              ) -> tuple[KpiPanel, ValidationReport, dict[str, ValidationReport]]:
+    """One partition's panel and the reports of its rows (placed in the whole inputs)."""
+    table, report = _validated(TicketTable, part, duplicates, default_tz)
+    tables: dict[str, Any] = {}
+    reports: dict[str, ValidationReport] = {}
+    for name, (frame, later) in others.items():
+        tables[name], reports[name] = _validated(_TABLES[name], frame, later, default_tz)
+    panel = _kpi_panel(table, period=period, by=dims, policy=policy, **tables)
+    return panel, report, reports
+
+
+def _validated(kind: type[T], part: Any, later: dict[int, str], default_tz: str | None
+               ) -> tuple[T, ValidationReport]:
+    """*part* as a table, in input order, without the later repeats of an id (rejected
+    here, as ``unique``, since the first may sit in another partition); every issue's
+    row is the row's position in the whole input."""
+    part = part.sort_values(_ROW, kind="stable")
     rows = part[_ROW].to_numpy(dtype=np.int64)
-    later = np.isin(rows, np.fromiter(duplicates, dtype=np.int64, count=len(duplicates)))
-    frame = part[~later].drop(columns=[c for c in (_ROW, _KEY) if c in part.columns]) \
+    repeat = np.isin(rows, np.fromiter(later, dtype=np.int64, count=len(later)))
+    frame = part[~repeat].drop(columns=[c for c in (_ROW, _KEY) if c in part.columns]) \
         .reset_index(drop=True)
-    table, report = TicketTable.from_frame(frame, default_tz=default_tz)
-    kept = rows[~later]
+    table, report = kind.from_frame(frame, default_tz=default_tz)
+    kept = rows[~repeat]
+    key = kind.SCHEMA.key
     issues = [_placed(issue, kept) for issue in report.issues]
-    issues += [ValidationIssue(row=int(row), key=duplicates[int(row)], field="ticket_id",
-                               value=duplicates[int(row)],
+    issues += [ValidationIssue(row=int(row), key=later[int(row)], field=str(key),
+                               value=later[int(row)],
                                rule="unique: seen on an earlier row", code="unique")
-               for row in rows[later]]
-    event_table, event_report = None, None
-    if events is not None:
-        ev_rows = events[_ROW].to_numpy(dtype=np.int64)
-        ev_frame = events.drop(columns=[_ROW, _KEY]).reset_index(drop=True)
-        event_table, ev_report = TicketEventTable.from_frame(ev_frame, default_tz=default_tz)
-        event_report = ValidationReport(
-            table=ev_report.table, rows_in=ev_report.rows_in, rows_valid=ev_report.rows_valid,
-            issues=tuple(_placed(issue, ev_rows) for issue in ev_report.issues))
-    panel = _kpi_panel(table, period=period, by=dims, policy=policy, events=event_table)
-    return panel, ValidationReport(table=report.table, rows_in=len(rows),
+               for row in rows[repeat]]
+    return table, ValidationReport(table=report.table, rows_in=len(rows),
                                    rows_valid=len(rows) - len({i.row for i in issues}),
-                                   issues=tuple(issues)), event_report
+                                   issues=tuple(issues))
 
 
 def _placed(issue: ValidationIssue, rows: NDArray[np.int64]) -> ValidationIssue:
