@@ -30,6 +30,7 @@ from servicekpi.exceptions import (
     SchemaError,
     ValidationFailedError,
 )
+from servicekpi.io import frames
 from servicekpi.io.frames import (
     evaluation_to_frames,
     followups_to_frame,
@@ -174,6 +175,31 @@ class TestRoundTrip:
         table, _ = TicketTable.from_frame(native(columns, backend))
         assert TicketTable.from_columns(columns)[0] == table
         assert tuple(sorted(i for i in ids if i)) == table.labels("customer_id")
+
+    @FAST
+    @given(st.lists(st.none() | st.text(st.characters(blacklist_categories=("Cs", "Cc")),
+                                        min_size=1, max_size=4), max_size=30),
+           st.sampled_from(BACKENDS))
+    def test_arrow_codes_equal_the_backends_and_python(self, values: list[str | None],
+                                                       backend: str) -> None:
+        """Arrow's byte order is Python's code point order, for any text."""
+        series = nw.from_native(native({"x": values}, backend), eager_only=True)["x"]
+        arrow = frames._arrow_codes(series)
+        assert arrow is not None
+        codes, labels = arrow
+        present = sorted({v for v in values if v is not None})
+        assert present == labels
+        assert [labels[c] if c >= 0 else None for c in codes.tolist()] == values
+        other = frames._backend_codes(series)
+        if other is not None:  # the backend's rank may disagree with Python: then None
+            assert (codes.tolist(), labels) == (other[0].tolist(), other[1])
+
+    def test_without_pyarrow_the_backend_codes_the_same(
+            self, monkeypatch: pytest.MonkeyPatch) -> None:
+        data = synth.month(seed=2, tickets=300, agents=5, stations=2)
+        frame = pl.DataFrame(data.tickets.to_columns())
+        monkeypatch.setattr(frames, "_arrow_codes", lambda text: None)
+        assert data.tickets == TicketTable.from_frame(frame)[0]
 
     @pytest.mark.parametrize("backend", BACKENDS)
     def test_sub_second_instants_floor(self, backend: str) -> None:

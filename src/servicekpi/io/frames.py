@@ -67,7 +67,7 @@ from servicekpi.exceptions import (
     ValidationFailedError,
 )
 from servicekpi.kernel import MISSING
-from servicekpi.tables import Coded, Column, Kind, Table, ValidationReport
+from servicekpi.tables import Coded, Column, Kind, Table, ValidationReport, _KnownGoodLabels
 
 try:
     import narwhals.stable.v1 as nw
@@ -220,9 +220,52 @@ def _coded(series: Series, column: Column) -> Coded | None:
     or ``None`` when a label is not a clean id or choice (then the Python path judges
     each value)."""
     text = series if series.dtype == nw.String else series.cast(nw.String)
+    encoded = _arrow_codes(text)
+    if encoded is not None:
+        codes, labels = encoded
+    else:
+        found = _backend_codes(text)
+        if found is None or not all(isinstance(label, str) for label in found[1]):
+            return None
+        codes, labels = found
+    if column.kind is Kind.CHOICE:
+        return Coded(codes=codes, labels=tuple(labels)) if _choices(labels, column) else None
+    if not all(labels) or list(map(str.strip, labels)) != labels \
+            or _checks.CONTROL.search("".join(labels)):
+        return None
+    # Checked here, unique by construction: from_columns need not check them again.
+    return Coded(codes=codes, labels=_KnownGoodLabels(labels))
+
+
+def _arrow_codes(text: Series) -> tuple[NDArray[np.int64], list[Any]] | None:
+    """Codes and sorted labels by Arrow's hash encoding and sort (C++, no Python per
+    row); ``None`` without pyarrow. Arrow orders strings by their UTF-8 bytes, which is
+    the order of their code points: Python's order."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:  # pragma: no cover - the frames extra brings pyarrow
+        return None
+    array = text.to_arrow()
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
+    if pa.types.is_null(array.type):  # every value null
+        return np.full(len(array), -1, dtype=np.int64), []
+    encoded = array.dictionary_encode()
+    dictionary = encoded.dictionary
+    order = pc.sort_indices(dictionary).to_numpy()
+    rank = np.empty(len(dictionary) + 1, dtype=np.int64)
+    rank[order] = np.arange(len(dictionary))
+    rank[-1] = -1  # a null's index
+    indices = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+    return rank[indices], dictionary.take(pa.array(order)).to_pylist()
+
+
+def _backend_codes(text: Series) -> tuple[NDArray[np.int64], list[Any]] | None:
+    """Codes and labels by the backend's own unique and rank (no pyarrow)."""
     uniques = text.drop_nulls().unique()
     if not len(uniques):  # every value null (an empty look-up fails in pyarrow)
-        return Coded(codes=np.full(len(text), -1, dtype=np.int64), labels=())
+        return np.full(len(text), -1, dtype=np.int64), []
     if 2 * len(uniques) <= len(text):  # values repeat: one hash look-up per row
         labels = sorted(uniques.to_list())
         codes = np.asarray(text.replace_strict(labels, list(range(len(labels))),
@@ -230,7 +273,7 @@ def _coded(series: Series, column: Column) -> Coded | None:
                            .fill_null(-1).to_numpy(), dtype=np.int64)
     else:  # mostly distinct (ticket ids): a dense rank, which is one sort
         codes = np.asarray(text.rank("dense").fill_null(0).to_numpy()).astype(np.int64) - 1
-        if series.implementation is nw.Implementation.POLARS:
+        if text.implementation is nw.Implementation.POLARS:
             labels = uniques.sort().to_list()  # polars sorts as it ranks, by UTF-8 bytes
         else:  # pandas and pyarrow make Python strings faster than they sort them
             present = codes >= 0
@@ -242,15 +285,7 @@ def _coded(series: Series, column: Column) -> Coded | None:
         if (len(labels) and int(codes.max()) + 1 != len(labels)) \
                 or any(a >= b for a, b in pairwise(labels)):
             return None
-    if not all(isinstance(label, str) for label in labels):
-        return None
-    if column.kind is Kind.CHOICE:
-        if not _choices(labels, column):
-            return None
-    elif not all(labels) or list(map(str.strip, labels)) != labels \
-            or _checks.CONTROL.search("".join(labels)):
-        return None
-    return Coded(codes=codes, labels=tuple(labels))
+    return codes, labels
 
 
 def _choices(labels: Sequence[str], column: Column) -> bool:
