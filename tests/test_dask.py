@@ -24,18 +24,29 @@ else:
     from tests import strategies as S
     from tests.test_metrics import Month, months
 from servicekpi import (  # noqa: E402
+    AgentTable,
     CallbackTable,
     ComplaintTable,
+    CustomerTable,
+    Dataset,
     KpiPanel,
+    MonthlyEvaluation,
     OrderTable,
     Period,
     Ticket,
+    TicketEventTable,
     TicketTable,
+    evaluate,
     kpi_panel,
     synth,
 )
+from servicekpi.evaluation import _CODEC as CODEC  # noqa: E402
 from servicekpi import dask as skd  # noqa: E402
-from servicekpi.exceptions import InvalidChoiceError  # noqa: E402
+from servicekpi.exceptions import (  # noqa: E402
+    InvalidChoiceError,
+    NaiveDatetimeError,
+    SchemaError,
+)
 
 BYS = ["agent", "team", "station", "service_type", "channel", "customer_tier", "day", "week",
        "month", ("team", "day"), ("station", "service_type"), ("week", "agent")]
@@ -45,7 +56,7 @@ BYS = ["agent", "team", "station", "service_type", "channel", "customer_tier", "
 def cluster() -> Iterator[Any]:
     """An in-process LocalCluster: the tests' dask.compute calls run on it."""
     with distributed.LocalCluster(processes=False, n_workers=1, threads_per_worker=2,
-                                  dashboard_address=None) as local, \
+                                  dashboard_address=":0") as local, \
             distributed.Client(local) as client:
         yield client
 
@@ -314,3 +325,105 @@ class TestOtherTables:
                                             "\\(got DataFrame\\)$"):
             skd.kpi_panel(dask_of(data.tickets, 1), period=data.period,
                           orders=frame_of(data.orders))
+
+
+# --------------------------------------------------------------------------- evaluate
+
+FRAMES = ("tickets", "customers", "callbacks", "complaints", "orders")
+
+
+def in_memory(frames: dict[str, pd.DataFrame], data: Dataset,
+              events: pd.DataFrame | None = None) -> Dataset:
+    """The Dataset that servicekpi.evaluate gets from the same frames."""
+    return Dataset(tickets=TicketTable.from_frame(frames["tickets"])[0],
+                   customers=CustomerTable.from_frame(frames["customers"])[0],
+                   callbacks=CallbackTable.from_frame(frames["callbacks"])[0],
+                   complaints=ComplaintTable.from_frame(frames["complaints"])[0],
+                   orders=OrderTable.from_frame(frames["orders"])[0],
+                   agents=data.agents, ratings=data.ratings,
+                   appraisals=data.appraisals, trainings=data.trainings,
+                   events=None if events is None else TicketEventTable.from_frame(events)[0])
+
+
+def assert_same_evaluation(got: MonthlyEvaluation, want: MonthlyEvaluation) -> None:
+    """Every part equal; the plan row for row (its label codes may differ)."""
+    assert_same(got.panel, want.panel)
+    assert_same(got.team_panel, want.team_panel)
+    for part in ("scorecard", "consequences", "complaints", "team", "loyalty", "policy",
+                 "period", "now"):
+        assert CODEC.to_document(getattr(got, part)) == CODEC.to_document(
+            getattr(want, part)), part
+    plan, whole = got.followups, want.followups
+    assert (len(plan), plan.columns, plan.now, plan.tz) == (
+        len(whole), whole.columns, whole.now, whole.tz)
+    for name in whole.columns:
+        assert plan[name].tolist() == whole[name].tolist(), name
+    assert got.reconciliation.as_of == want.reconciliation.as_of
+    assert np.array_equal(got.reconciliation.status_codes, want.reconciliation.status_codes)
+
+
+def evaluate_both(data: Dataset, frames: dict[str, pd.DataFrame], partitions: int,
+                  now: datetime | None = None, events: pd.DataFrame | None = None
+                  ) -> tuple[MonthlyEvaluation, dict[str, Any], MonthlyEvaluation]:
+    assert data.period is not None
+    got, reports = skd.evaluate(
+        dd.from_pandas(frames["tickets"], npartitions=partitions), period=data.period,
+        agents=data.agents, ratings=data.ratings, appraisals=data.appraisals,
+        trainings=data.trainings, now=now,
+        events=None if events is None else dd.from_pandas(events, npartitions=partitions),
+        **{name: dd.from_pandas(frames[name], npartitions=max(1, partitions - 1))
+           for name in FRAMES[1:]})
+    want = evaluate(in_memory(frames, data, events), period=data.period, now=now)
+    return got, reports, want
+
+
+class TestEvaluate:
+    """The monthly evaluation on Dask equals the in-memory one, part for part."""
+
+    @settings(max_examples=6, deadline=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(st.integers(min_value=0, max_value=10_000), st.integers(min_value=1, max_value=8),
+           st.sampled_from([None, 10]))
+    def test_any_month_any_partitions(self, seed: int, partitions: int,
+                                      days_before_end: int | None) -> None:
+        data = synth.month(seed=seed, tickets=400, agents=6, stations=2)
+        assert data.period is not None
+        now = None if days_before_end is None else \
+            data.period.end - timedelta(days=days_before_end)
+        frames = {name: frame_of(getattr(data, name)) for name in FRAMES}
+        got, reports, want = evaluate_both(data, frames, partitions, now)
+        assert all(report.ok for report in reports.values())
+        assert_same_evaluation(got, want)
+
+    def test_with_events_and_bad_rows(self) -> None:
+        data = synth.month(seed=21, tickets=1_200, agents=10, stations=3)
+        frames = {name: frame_of(getattr(data, name)) for name in FRAMES}
+        tickets = frames["tickets"].astype({"channel": object, "customer_id": object})
+        tickets.loc[[3, 700], "channel"] = "pigeon"            # rejected tickets
+        tickets.loc[[10, 11], "customer_id"] = "C-nobody"      # an unknown customer
+        frames["tickets"] = pd.concat([tickets, tickets.iloc[[5]]], ignore_index=True)
+        callbacks = frames["callbacks"].astype({"subject_id": object})
+        callbacks.loc[[0, 1], "subject_id"] = "T-unknown"
+        frames["callbacks"] = callbacks
+        events = frame_of(synth.events(data.tickets, seed=21))
+        got, reports, want = evaluate_both(data, frames, 5, events=events)
+        assert [(i.row, i.code) for i in reports["tickets"].issues] == [
+            (3, "unknown_choice"), (700, "unknown_choice"), (1_200, "unique")]
+        assert want.loyalty.report.issues and want.scorecard.report.rows_in
+        assert_same_evaluation(got, want)
+
+    def test_errors(self) -> None:
+        data = synth.month(seed=22, tickets=50, agents=2, stations=1)
+        assert data.period is not None
+        tickets = dask_of(data.tickets, 1)
+        with pytest.raises(SchemaError, match="^scoring needs the roster: dataset.agents is "
+                                              "empty"):
+            skd.evaluate(tickets, period=data.period, agents=AgentTable.from_records([]))
+        with pytest.raises(TypeError, match="^'agents' must be an AgentTable \\(got list\\)$"):
+            skd.evaluate(tickets, period=data.period, agents=[])  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="^'customers' must be a dask DataFrame"):
+            skd.evaluate(tickets, period=data.period, agents=data.agents,
+                         customers=frame_of(data.customers))
+        with pytest.raises(NaiveDatetimeError, match="^'now' must be a timezone-aware"):
+            skd.evaluate(tickets, period=data.period, agents=data.agents,
+                         now=datetime(2026, 10, 31))

@@ -1,4 +1,5 @@
-"""The KPI panel of a ticket history too big for one machine, on Dask — exactly equal.
+"""The KPI panel and the monthly evaluation of data too big for one machine, on Dask —
+exactly equal to the in-memory results.
 
 Needs the ``dask`` extra (``pip install 'servicekpi[dask]'``) and the ``frames`` extra
 (pandas, narwhals) that reads each partition.
@@ -8,6 +9,8 @@ partition holds whole groups, run the in-memory kernel (:func:`servicekpi.kpi_pa
 on each partition, and stack the partial panels. Because no group is split, every KPI
 — exact medians and p90 included — equals the single-machine result to the bit; the
 partial panels are small (groups × KPIs), so only they travel back to the client.
+:func:`evaluate` adds a pass over partitions of whole customers for the follow-up plan,
+complaint escalation, loyalty and the counts behind the team targets, merged exactly.
 
 >>> import dask.dataframe as dd, pandas as pd
 >>> import servicekpi as sk
@@ -30,21 +33,37 @@ True
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+import functools
+import operator
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any, Final, TypeVar
+
+import attrs
 
 import numpy as np
 from numpy.typing import NDArray
 
-from servicekpi.domain import CallbackSubject, Period
-from servicekpi.exceptions import InvalidChoiceError, MissingExtraError
+from servicekpi._frozen import FrozenDict
+from servicekpi.dataset import Dataset
+from servicekpi.domain import Appraisal, CallbackSubject, Period, Training
+from servicekpi.evaluation import MonthlyEvaluation, _arguments
+from servicekpi.exceptions import InvalidChoiceError, MissingExtraError, SchemaError
 from servicekpi.metrics import KpiPanel, _normalise_by
 from servicekpi.metrics import kpi_panel as _kpi_panel
 from servicekpi.policy import Policy
+from servicekpi.rules.analysis import _analysed, _merge_analyses, _Partial, _volumes
+from servicekpi.rules.followup import Reconciliation, _merge_plans, plan_followups, reconcile
+from servicekpi.scoring import Scorecard, consequences
+from servicekpi.scoring.scorecard import NO_ROSTER, _score, _TicketMix
+from servicekpi.scoring.team import LoyaltyTable, _team_report, _TicketFacts, loyalty_classes
 from servicekpi.tables import (
+    AgentTable,
     CallbackTable,
     ComplaintTable,
+    CustomerTable,
     OrderTable,
+    RatingTable,
     Table,
     TicketEventTable,
     TicketTable,
@@ -62,7 +81,7 @@ except ImportError as error:  # pragma: no cover - exercised without the extra
         "servicekpi.dask needs the 'dask' and 'frames' extras: "
         "pip install 'servicekpi[dask,frames]'") from error
 
-__all__ = ("kpi_panel",)
+__all__ = ("evaluate", "kpi_panel")
 
 T = TypeVar("T", bound=Table)
 
@@ -120,19 +139,260 @@ def kpi_panel(tickets: Any, *, period: Period, by: str | Sequence[str] = "agent"
     """
     given = {"tickets": tickets, "events": events, "callbacks": callbacks,
              "complaints": complaints, "orders": orders}
+    _check_frames(given)
+    if not isinstance(period, Period):
+        raise TypeError(f"'period' must be a Period (got {period!r})")
+    dims = _normalise_by(by)
+    policy = policy or Policy.default()
+    inputs = _numbered({name: frame for name, frame in given.items() if frame is not None})
+    return _panel_pass(inputs, period=period, dims=dims, policy=policy,
+                       default_tz=default_tz, whole_groups=whole_groups)
+
+
+def evaluate(tickets: Any, *, period: Period, agents: AgentTable, customers: Any = None,
+             callbacks: Any = None, complaints: Any = None, orders: Any = None,
+             events: Any = None, ratings: RatingTable | None = None,
+             appraisals: Iterable[Appraisal] = (), trainings: Iterable[Training] = (),
+             policy: Policy | None = None,
+             history: Iterable[MonthlyEvaluation | Scorecard] = (),
+             now: datetime | None = None, default_tz: str | None = None
+             ) -> tuple[MonthlyEvaluation, dict[str, ValidationReport]]:
+    """:func:`servicekpi.evaluate` of Dask dataframes, equal to the in-memory evaluation.
+
+    The large tables are Dask dataframes (read from Parquet or CSV partitions); the
+    small ones — the roster, the ratings, appraisals and trainings — are in memory, as
+    in :class:`~servicekpi.Dataset`. Two kinds of pass run on the cluster:
+
+    - the KPI panels by agent and by team: :func:`kpi_panel`, tickets shuffled by the
+      group key, every other table sent to its ticket's partition;
+    - everything about customers, on partitions that each hold whole customers
+      (tickets, customers and complaints by customer id, a callback with the ticket,
+      complaint or customer it is about): the follow-up plan and its reconciliation,
+      complaint escalation, loyalty classes, and the counts behind the team targets
+      and the scorecard's ticket mix. Their partial results are merged on the client
+      exactly (sums, and rows put back in the single-machine order).
+
+    The scorecard, consequences and team report are computed on the client from the
+    merged panel and counts.
+
+    Args:
+        tickets: the tickets (a ``dask.dataframe.DataFrame``).
+        period, policy, history, now: as :func:`servicekpi.evaluate`.
+        agents: the roster (:class:`~servicekpi.AgentTable`).
+        customers, callbacks, complaints, orders, events: Dask dataframes of those
+            tables (``docs/tables.md``); missing ones count as empty tables (``events``:
+            as no event history), as in :class:`~servicekpi.Dataset`.
+        ratings, appraisals, trainings: in memory, as in :class:`~servicekpi.Dataset`.
+        default_tz: the zone of timestamps without an offset, as in
+            :meth:`TicketTable.from_columns`.
+
+    Returns:
+        The :class:`~servicekpi.MonthlyEvaluation` — equal, part for part, to
+        ``servicekpi.evaluate`` of a :class:`~servicekpi.Dataset` of the same rows
+        (the follow-up plan holds the same contacts in the same order; its internal
+        label codes may differ) — and the validation report of each input over all its
+        partitions, issue rows being positions in the input.
+
+    Raises:
+        TypeError: a table of the wrong type, or as :func:`servicekpi.evaluate`.
+        SchemaError: an empty roster; missing or unknown columns.
+        NaiveDatetimeError, InvalidRecordError: as :func:`servicekpi.evaluate`.
+
+    .. versionadded:: 0.1
+    """
+    frames = {"tickets": tickets, "customers": customers, "callbacks": callbacks,
+              "complaints": complaints, "orders": orders, "events": events}
+    _check_frames(frames)
+    policy, when, cards = _arguments(period, policy, now, history)
+    if not isinstance(agents, AgentTable):
+        raise TypeError(f"'agents' must be an AgentTable (got {type(agents).__name__})")
+    if not len(agents):
+        raise SchemaError(NO_ROSTER)
+    small = Dataset(tickets=_empty_table(TicketTable), agents=agents,
+                    ratings=_empty_table(RatingTable) if ratings is None else ratings,
+                    appraisals=appraisals, trainings=trainings)
+    for name in ("customers", "callbacks", "complaints", "orders"):
+        if frames[name] is None:  # a Dataset holds an empty table there
+            frames[name] = dd.from_pandas(_empty_frame(_TABLES[name]), npartitions=1)
+    inputs = _numbered({name: frame for name, frame in frames.items() if frame is not None})
+    panel, reports = _panel_pass(inputs, period=period, dims=("agent",), policy=policy,
+                                 default_tz=default_tz)
+    team_panel, _ = _panel_pass(inputs, period=period, dims=("team",), policy=policy,
+                                default_tz=default_tz)
+    parts = _customer_pass(inputs, period=period, policy=policy, now=when, agents=agents,
+                           default_tz=default_tz)
+    reports["customers"] = _report("customers", inputs["customers"][1],
+                                   [part.reports["customers"] for part in parts])
+    to_table = {name: _TableRows(reports[_TABLES[name].SCHEMA.name]) for name in
+                ("tickets", "customers", "callbacks", "complaints")}
+
+    mix = functools.reduce(operator.add, (part.mix for part in parts))
+    mix = attrs.evolve(mix, first=FrozenDict({
+        agent: (to_table["tickets"](np.array([row]))[0].item(), ticket)
+        for agent, (row, ticket) in mix.first.items()}))
+    scorecard = _score(small, period=period, policy=policy, panel=panel, mix=mix)
+    volumes: dict[str, float] = {}
+    for part in parts:
+        for station, count in part.volumes.items():
+            volumes[station] = volumes.get(station, 0.0) + count
+    analysis = _merge_analyses(
+        [(part.analysis, to_table["complaints"](part.rows["complaints"]),
+          to_table["callbacks"](part.rows["callbacks"])) for part in parts],
+        volumes=volumes)
+    plan, order = _merge_plans([(part.reconciliation.plan, part.callbacks,
+                                 to_table["callbacks"](part.rows["callbacks"]))
+                                for part in parts])
+    reconciliation = Reconciliation(
+        plan=plan, as_of=parts[0].reconciliation.as_of,
+        status_codes=np.concatenate([p.reconciliation.status_codes for p in parts])[order])
+    return MonthlyEvaluation(
+        period=period, now=when, policy=policy, panel=panel, team_panel=team_panel,
+        scorecard=scorecard,
+        consequences=consequences(scorecard, report_date=when, policy=policy, history=cards),
+        complaints=analysis, followups=plan, reconciliation=reconciliation,
+        team=_team_report(functools.reduce(operator.add, (p.facts for p in parts)),
+                          small.trainings, period, policy),
+        loyalty=_merged_loyalty(parts, to_table, period, policy)), reports
+
+
+@attrs.frozen
+class _CustomerPart:
+    """What one partition of whole customers gives the evaluation."""
+
+    reports: dict[str, ValidationReport]
+    rows: dict[str, NDArray[np.int64]]  # input position of each table row
+    callbacks: CallbackTable
+    mix: _TicketMix
+    facts: _TicketFacts
+    volumes: dict[str, float]
+    analysis: _Partial
+    reconciliation: Reconciliation
+    loyalty: LoyaltyTable
+
+
+class _TableRows:
+    """Input positions -> positions in the table of the valid rows (the in-memory
+    table's rows), from the input's validation report."""
+
+    def __init__(self, report: ValidationReport) -> None:
+        self._rejected = np.unique(np.fromiter((i.row for i in report.issues), np.int64))
+
+    def __call__(self, rows: NDArray[np.int64]) -> NDArray[np.int64]:
+        return rows - np.searchsorted(self._rejected, rows)
+
+
+def _customer_pass(inputs: _Numbered, *, period: Period, policy: Policy, now: datetime,
+                   agents: AgentTable, default_tz: str | None) -> list[_CustomerPart]:
+    """The customer-local steps on partitions that each hold whole customers."""
+    tickets, _, duplicates = inputs["tickets"]
+    n = tickets.npartitions
+    keyed = {name: inputs[name][0].map_partitions(_customer_key, meta=_meta(
+        inputs[name][0], _KEY, object)) for name in ("tickets", "customers", "complaints")}
+    links = dd.concat([
+        keyed["tickets"][["ticket_id", _ROW, _KEY]].map_partitions(
+            _links_of, "ticket_id", "t:", set(duplicates),
+            meta={_LINK: "object", _KEY: "object"}),
+        keyed["complaints"][["complaint_id", _ROW, _KEY]].map_partitions(
+            _links_of, "complaint_id", "c:", set(inputs["complaints"][2]),
+            meta={_LINK: "object", _KEY: "object"})])
+    callbacks = inputs["callbacks"][0]
+    meta = _meta(callbacks, _LINK, object)
+    meta[_DIRECT] = np.array([], dtype=object)
+    linked = callbacks.map_partitions(_callback_links, True, meta=meta)
+    joined = linked.merge(links, on=_LINK, how="left")
+    keyed["callbacks"] = joined.assign(**{_KEY: joined[_DIRECT].where(
+        joined[_DIRECT] != "", joined[_KEY].fillna(""))}).drop(columns=[_LINK, _DIRECT])
+    delayed = {name: list((frame.shuffle(on=_KEY, npartitions=n) if n > 1
+                           else frame.repartition(npartitions=1)).to_delayed())
+               for name, frame in keyed.items()}
+    later = {name: inputs[name][2] for name in keyed}
+    parts = [dask.delayed(_customer_part)({name: frames[i] for name, frames in delayed.items()},
+                                          later, period, policy, now, agents, default_tz)
+             for i in range(n)]
+    return list(dask.compute(*parts))
+
+
+def _customer_key(part: Any) -> Any:
+    out = part.copy()
+    out[_KEY] = _ids(part["customer_id"]) if "customer_id" in part.columns \
+        else pd.Series([""] * len(part), index=part.index, dtype=object)
+    return out
+
+
+def _customer_part(frames: dict[str, Any], later: dict[str, dict[int, str]], period: Period,
+                   policy: Policy, now: datetime, agents: AgentTable, default_tz: str | None
+                   ) -> _CustomerPart:
+    tables: dict[str, Any] = {}
+    reports: dict[str, ValidationReport] = {}
+    rows: dict[str, NDArray[np.int64]] = {}
+    for name, frame in frames.items():
+        tables[name], reports[name], rows[name] = _validated(
+            _TABLES[name], frame, later[name], default_tz)
+    tickets, customers, callbacks = tables["tickets"], tables["customers"], tables["callbacks"]
+    plan = plan_followups(tickets, customers, now=now, policy=policy, callbacks=callbacks,
+                          agents=agents)
+    return _CustomerPart(
+        reports=reports, rows=rows, callbacks=callbacks,
+        mix=_TicketMix.of(tickets, period, rows["tickets"]),
+        facts=_TicketFacts.of(tickets, period, policy),
+        volumes=_volumes(tickets, period),
+        analysis=_analysed(tables["complaints"], callbacks, period=period, policy=policy,
+                           volume=None, special_period=None, now=now),
+        reconciliation=reconcile(plan, callbacks, as_of=now),
+        loyalty=loyalty_classes(tickets, customers, period=period, policy=policy))
+
+
+def _merged_loyalty(parts: list[_CustomerPart], to_table: dict[str, _TableRows],
+                    period: Period, policy: Policy) -> LoyaltyTable:
+    """The parts' loyalty tables as one, in the customers table's row order."""
+    order = np.argsort(np.concatenate([part.rows["customers"] for part in parts]),
+                       kind="stable")
+    ids = [cid for part in parts for cid in part.loyalty.customer_ids]
+    issues = sorted((attrs.evolve(issue, row=int(to_table["tickets"](
+        np.array([part.rows["tickets"][issue.row]]))[0]))
+        for part in parts for issue in part.loyalty.report.issues),
+        key=lambda issue: issue.row)
+    rows_in = sum(part.loyalty.report.rows_in for part in parts)
+    rows_valid = sum(part.loyalty.report.rows_valid for part in parts)
+
+    def joined(name: str) -> NDArray[Any]:
+        return np.concatenate([getattr(part.loyalty, name) for part in parts])[order]
+
+    return LoyaltyTable(period=period, rule=policy.loyalty,
+                        customer_ids=tuple(ids[i] for i in order.tolist()),
+                        visits=joined("visits"), classes=joined("classes"),
+                        previous=joined("previous"),
+                        report=ValidationReport(table="tickets", rows_in=rows_in,
+                                                rows_valid=rows_valid, issues=tuple(issues)))
+
+
+def _empty_frame(kind: type[Table]) -> Any:
+    return pd.DataFrame({c.name: pd.Series([], dtype=object) for c in kind.SCHEMA.columns
+                         if c.required})
+
+
+def _empty_table(kind: type[T]) -> T:
+    return kind.from_columns({c.name: [] for c in kind.SCHEMA.columns if c.required})[0]
+
+
+def _check_frames(given: dict[str, Any]) -> None:
     for name, frame in given.items():
         if frame is not None and not isinstance(frame, dd.DataFrame):
             raise TypeError(f"{name!r} must be a dask DataFrame (got {type(frame).__name__})")
         if frame is not None and set(frame.columns) & _RESERVED:
             raise InvalidChoiceError(f"column names {_ROW!r} and {_KEY!r} are reserved")
-    if not isinstance(period, Period):
-        raise TypeError(f"'period' must be a Period (got {period!r})")
-    dims = _normalise_by(by)
-    policy = policy or Policy.default()
-    aux = {name: frame for name, frame in given.items()
-           if name != "tickets" and frame is not None}
-    inputs = _numbered({"tickets": tickets, **aux})
-    numbered, rows_in, duplicates = inputs.pop("tickets")
+
+
+_Numbered = dict[str, tuple[Any, int, dict[int, str]]]
+
+
+def _panel_pass(inputs: _Numbered, *, period: Period, dims: tuple[str, ...], policy: Policy,
+                default_tz: str | None, whole_groups: bool = False
+                ) -> tuple[KpiPanel, dict[str, ValidationReport]]:
+    """The panel of numbered inputs (tickets and the tables of the panel), and reports."""
+    aux = {name: value for name, value in inputs.items()
+           if name in ("events", "callbacks", "complaints", "orders")}
+    numbered, rows_in, duplicates = inputs["tickets"]
     keyed = numbered if whole_groups and not aux else numbered.assign(**{
         _KEY: numbered.map_partitions(_group_key, dims, period.tz, meta=(_KEY, "object"))})
     n = keyed.npartitions
@@ -141,7 +401,7 @@ def kpi_panel(tickets: Any, *, period: Period, by: str | Sequence[str] = "agent"
                                  f"other tables are partitioned with their tickets by a "
                                  f"shuffle")
     grouped = keyed.shuffle(on=_KEY, npartitions=n) if n > 1 and not whole_groups else keyed
-    routed = _routed(inputs, keyed, duplicates, n) if aux else {}
+    routed = _routed(aux, keyed, duplicates, n) if aux else {}
     delayed = {name: (list(frame.to_delayed()), later) for name, (frame, _, later)
                in routed.items()}
     parts = [dask.delayed(_panel_of)(
@@ -157,9 +417,10 @@ def kpi_panel(tickets: Any, *, period: Period, by: str | Sequence[str] = "agent"
 
 
 _LINK: Final = "__servicekpi_link__"
+_DIRECT: Final = "__servicekpi_direct__"
 _RESERVED: Final = frozenset({_ROW, _KEY})
 _TABLES: Final[dict[str, type[Table]]] = {
-    "tickets": TicketTable, "events": TicketEventTable, "callbacks": CallbackTable, "complaints": ComplaintTable,
+    "tickets": TicketTable, "customers": CustomerTable, "events": TicketEventTable, "callbacks": CallbackTable, "complaints": ComplaintTable,
     "orders": OrderTable}
 # The column that links a row of each table to a ticket (callbacks: see _callback_links).
 _TICKET_LINK: Final = {"events": "ticket_id", "complaints": "ticket_id",
@@ -220,15 +481,19 @@ def _ticket_links(part: Any, column: str) -> Any:
     return out
 
 
-def _callback_links(part: Any) -> Any:
-    """A callback's link: its ticket (``t:``) or its complaint (``c:``) by its subject."""
+def _callback_links(part: Any, direct: bool = False) -> Any:
+    """A callback's link: its ticket (``t:``) or its complaint (``c:``) by its subject;
+    with *direct*, a callback about a customer gets that customer's id as its key."""
     out = part.copy()
     ids = _ids(part["subject_id"]) if "subject_id" in part.columns \
         else pd.Series([""] * len(part), index=part.index, dtype=object)
     subjects = part["subject"] if "subject" in part.columns \
         else pd.Series([None] * len(part), index=part.index, dtype=object)
     prefix = subjects.map(_subject_prefix).astype(object)
-    out[_LINK] = (prefix + ids).where((ids != "") & (prefix != ""), "").astype(object)
+    out[_LINK] = (prefix + ids).where((ids != "") & (prefix != "") & (prefix != "u:"),
+                                      "").astype(object)
+    if direct:
+        out[_DIRECT] = ids.where(prefix == "u:", "").astype(object)
     return out
 
 
@@ -239,7 +504,8 @@ def _subject_prefix(value: Any) -> str:
         subject = CallbackSubject(key)
     except (ValueError, TypeError):
         return ""
-    return {CallbackSubject.TICKET: "t:", CallbackSubject.COMPLAINT: "c:"}.get(subject, "")
+    return {CallbackSubject.TICKET: "t:", CallbackSubject.COMPLAINT: "c:",
+            CallbackSubject.CUSTOMER: "u:"}.get(subject, "")
 
 
 def _numbered(frames: dict[str, Any]) -> dict[str, tuple[Any, int, dict[int, str]]]:
@@ -339,20 +605,21 @@ def _panel_of(part: Any, others: dict[str, tuple[Any, dict[int, str]]], period: 
               duplicates: dict[int, str]
               ) -> tuple[KpiPanel, ValidationReport, dict[str, ValidationReport]]:
     """One partition's panel and the reports of its rows (placed in the whole inputs)."""
-    table, report = _validated(TicketTable, part, duplicates, default_tz)
+    table, report, _ = _validated(TicketTable, part, duplicates, default_tz)
     tables: dict[str, Any] = {}
     reports: dict[str, ValidationReport] = {}
     for name, (frame, later) in others.items():
-        tables[name], reports[name] = _validated(_TABLES[name], frame, later, default_tz)
+        tables[name], reports[name], _ = _validated(_TABLES[name], frame, later, default_tz)
     panel = _kpi_panel(table, period=period, by=dims, policy=policy, **tables)
     return panel, report, reports
 
 
 def _validated(kind: type[T], part: Any, later: dict[int, str], default_tz: str | None
-               ) -> tuple[T, ValidationReport]:
+               ) -> tuple[T, ValidationReport, NDArray[np.int64]]:
     """*part* as a table, in input order, without the later repeats of an id (rejected
     here, as ``unique``, since the first may sit in another partition); every issue's
-    row is the row's position in the whole input."""
+    row is the row's position in the whole input. Also: the input position of each row of
+    the table."""
     part = part.sort_values(_ROW, kind="stable")
     rows = part[_ROW].to_numpy(dtype=np.int64)
     repeat = np.isin(rows, np.fromiter(later, dtype=np.int64, count=len(later)))
@@ -366,9 +633,11 @@ def _validated(kind: type[T], part: Any, later: dict[int, str], default_tz: str 
                                value=later[int(row)],
                                rule="unique: seen on an earlier row", code="unique")
                for row in rows[repeat]]
-    return table, ValidationReport(table=report.table, rows_in=len(rows),
-                                   rows_valid=len(rows) - len({i.row for i in issues}),
-                                   issues=tuple(issues))
+    report = ValidationReport(table=report.table, rows_in=len(rows),
+                              rows_valid=len(rows) - len({i.row for i in issues}),
+                              issues=tuple(issues))
+    bad = np.fromiter({i.row for i in issues}, dtype=np.int64)
+    return table, report, kept[~np.isin(kept, bad)]
 
 
 def _placed(issue: ValidationIssue, rows: NDArray[np.int64]) -> ValidationIssue:

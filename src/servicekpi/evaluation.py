@@ -228,25 +228,7 @@ def evaluate(dataset: Dataset, *, period: Period, policy: Policy | None = None,
 
     .. versionadded:: 0.1
     """
-    if not isinstance(period, Period):
-        raise TypeError(f"'period' must be a Period (got {period!r})")
-    policy = Policy.default() if policy is None else policy
-    if now is None:
-        now = period.end
-    elif not isinstance(now, datetime):
-        raise TypeError(f"'now' must be a timezone-aware datetime (got {now!r})")
-    elif now.utcoffset() is None:
-        raise NaiveDatetimeError(f"'now' must be a timezone-aware datetime (got {now!r})")
-    if now < period.start:
-        raise InvalidRecordError(f"'now' ({now.isoformat()}) is before the period "
-                                 f"{period.label} starts")
-    cards = [item.scorecard if isinstance(item, MonthlyEvaluation) else item
-             for item in history]
-    for card in cards:
-        if not isinstance(card, Scorecard):
-            raise TypeError(f"'history' must hold MonthlyEvaluation or Scorecard objects "
-                            f"(got a {type(card).__name__})")
-
+    policy, now, cards = _arguments(period, policy, now, history)
     panel, team_panel = (kpi_panel(dataset.tickets, period=period, by=by, policy=policy,
                                    callbacks=dataset.callbacks,
                                    complaints=dataset.complaints, orders=dataset.orders,
@@ -265,6 +247,31 @@ def evaluate(dataset: Dataset, *, period: Period, policy: Policy | None = None,
         team=team_targets(dataset, period=period, policy=policy),
         loyalty=loyalty_classes(dataset.tickets, dataset.customers, period=period,
                                 policy=policy))
+
+
+def _arguments(period: object, policy: Policy | None, now: object,
+               history: Iterable[MonthlyEvaluation | Scorecard]
+               ) -> tuple[Policy, datetime, list[Scorecard]]:
+    """The checked arguments of an evaluation: the policy, the report date, the history's
+    scorecards."""
+    if not isinstance(period, Period):
+        raise TypeError(f"'period' must be a Period (got {period!r})")
+    policy = Policy.default() if policy is None else policy
+    if now is not None and not isinstance(now, datetime):
+        raise TypeError(f"'now' must be a timezone-aware datetime (got {now!r})")
+    when = period.end if now is None else now
+    if when.utcoffset() is None:
+        raise NaiveDatetimeError(f"'now' must be a timezone-aware datetime (got {now!r})")
+    if when < period.start:
+        raise InvalidRecordError(f"'now' ({when.isoformat()}) is before the period "
+                                 f"{period.label} starts")
+    cards = [item.scorecard if isinstance(item, MonthlyEvaluation) else item
+             for item in history]
+    for card in cards:
+        if not isinstance(card, Scorecard):
+            raise TypeError(f"'history' must hold MonthlyEvaluation or Scorecard objects "
+                            f"(got a {type(card).__name__})")
+    return policy, when, cards
 
 
 # --------------------------------------------------------------------------- JSON

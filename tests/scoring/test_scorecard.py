@@ -21,11 +21,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+from typing import Any
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from servicekpi import synth
 from servicekpi.dataset import Dataset
 from servicekpi.domain import (
     Agent,
@@ -1127,3 +1130,28 @@ class TestScorecard:
         with pytest.raises(ValueError, match="read-only"):
             card.composite[0] = 1.0
         assert np.isnan(card.kpi_score).all()
+
+
+class TestTicketMixAddsUp:
+    """The scorecard's ticket mix adds up over any parts of the tickets."""
+
+    @settings(max_examples=20, deadline=None)
+    @given(st.integers(min_value=0, max_value=10_000), st.integers(min_value=1, max_value=5),
+           st.randoms(use_true_random=False))
+    def test_any_parts(self, seed: int, k: int, rng: Any) -> None:
+        from servicekpi.scoring.scorecard import _score, _TicketMix
+        data = synth.month(seed=seed, tickets=200, agents=4, stations=1)
+        assert data.period is not None
+        roster = data.agents.take(np.arange(len(data.agents) - 1))  # one agent unknown
+        whole = Dataset(tickets=data.tickets, agents=roster, ratings=data.ratings)
+        part = np.array([rng.randrange(k) for _ in range(len(data.tickets))])
+        mixes = [_TicketMix.of(data.tickets.take(rows), data.period, rows)
+                 for rows in (np.flatnonzero(part == p) for p in range(k))]
+        total = mixes[0]
+        for more in mixes[1:]:
+            total = total + more
+        assert _TicketMix.of(data.tickets, data.period) == total
+        want = score_agents(whole, period=data.period)
+        got = _score(whole, period=data.period, policy=None, panel=None, mix=total)
+        assert want.report.issues and want.report == got.report
+        assert np.array_equal(want.composite, got.composite, equal_nan=True)

@@ -636,3 +636,26 @@ class TestProperties:
             return
         assert (sum(amounts, Decimal(0)), sum(insured, Decimal(0))) == (
             Decimal(repr(actual)), Decimal(repr(report.row("insurance_revenue").actual)))
+
+
+class TestTicketFactsAddUp:
+    """The counts behind the team report add up over parts with disjoint customers,
+    as servicekpi.dask computes them."""
+
+    @settings(max_examples=20, deadline=None)
+    @given(st.integers(min_value=0, max_value=10_000), st.integers(min_value=1, max_value=6))
+    def test_parts_by_customer_sum_to_the_whole(self, seed: int, k: int) -> None:
+        from servicekpi.scoring.team import _team_report, _TicketFacts
+        data = synth.month(seed=seed, tickets=300, agents=4, stations=2)
+        assert data.period is not None
+        policy = Policy.default()
+        customer = data.tickets.decode("customer_id")
+        part = np.array([hash(str(c)) % k for c in customer])
+        facts = [_TicketFacts.of(data.tickets.take(np.flatnonzero(part == p)), data.period,
+                                 policy) for p in range(k)]
+        total = facts[0]
+        for more in facts[1:]:
+            total = total + more
+        assert _TicketFacts.of(data.tickets, data.period, policy) == total
+        assert _team_report(total, data.trainings, data.period, policy) == team_targets(
+            data, period=data.period, policy=policy)

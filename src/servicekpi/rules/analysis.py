@@ -22,13 +22,14 @@ no rank and come last; within a rank, stations are ordered by id.
 from __future__ import annotations
 
 import enum
-from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, final
 
 import attrs
 import numpy as np
+from numpy.typing import NDArray
 
 from servicekpi._frozen import FrozenDict
 from servicekpi.domain import EscalationLevel, Period
@@ -39,6 +40,7 @@ from servicekpi.tables import (
     ComplaintTable,
     OrderTable,
     TicketTable,
+    ValidationIssue,
     ValidationReport,
 )
 
@@ -67,7 +69,9 @@ class StationShare:
     station_id: str
     complaints: int
     volume: float
-    share: float
+    # A station without volume has a NaN share; compared as "no share" so that equal
+    # analyses (e.g. merged from parts, or unpickled) compare equal despite NaN != NaN.
+    share: float = attrs.field(eq=lambda share: None if share != share else share)
     rank: int | None
 
 
@@ -181,6 +185,15 @@ def complaint_analysis(complaints: ComplaintTable, callbacks: CallbackTable | No
 
     .. versionadded:: 0.1
     """
+    return _analysed(complaints, callbacks, period=period, policy=policy, volume=volume,
+                     special_period=special_period, now=now).analysis
+
+
+def _analysed(complaints: ComplaintTable, callbacks: CallbackTable | None, *,
+              period: Period, policy: Policy | None,
+              volume: TicketTable | OrderTable | Mapping[str, float] | None,
+              special_period: bool | None, now: datetime | None) -> _Partial:
+    """:func:`complaint_analysis`, with what :func:`_merge_analyses` needs to merge it."""
     policy = policy or Policy.default()
     if not isinstance(period, Period):
         raise TypeError(f"'period' must be a Period (got {period!r})")
@@ -194,45 +207,181 @@ def complaint_analysis(complaints: ComplaintTable, callbacks: CallbackTable | No
     stations = complaints.decode("station_id")
     responsible = complaints.decode("responsible")
     levels = table.levels
-    by_type = Counter(str(types[i]) for i in rows)
     by_level = {level: int((levels[rows] == int(level)).sum()) for level in EscalationLevel}
 
-    per_station = Counter(str(stations[i]) for i in rows)
-    volumes = _volumes(volume, period)
-    shares = _ranked({sid: per_station.get(sid, 0) for sid in set(per_station) | set(volumes)},
-                     volumes)
-
-    repeat_ids = [table.complaint_ids[i] for i in rows if levels[i] == EscalationLevel.REPEAT]
-    severe_ids = [table.complaint_ids[i] for i in rows if levels[i] == EscalationLevel.SEVERE]
+    repeat_rows = tuple(int(i) for i in rows if levels[i] == EscalationLevel.REPEAT)
+    severe_rows = tuple(int(i) for i in rows if levels[i] == EscalationLevel.SEVERE)
     record_only = (not policy.escalation.enforce_penalties) if special_period is None \
         else bool(special_period)
-    status = PenaltyStatus.RECORD_ONLY if record_only else PenaltyStatus.ENFORCED
-    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for i in rows:
-        if levels[i] >= EscalationLevel.REPEAT:
-            groups[(str(responsible[i]), str(stations[i]))].append(int(i))
-    penalties = []
-    for (person, station), members in groups.items():
-        n_severe = sum(1 for i in members if levels[i] == EscalationLevel.SEVERE)
-        n_repeat = len(members) - n_severe
-        amount = (n_repeat * policy.escalation.repeat_penalty
-                  + n_severe * policy.escalation.severe_penalty)
-        penalties.append(PenaltyRow(
-            responsible=person, station_id=station, repeat=n_repeat, severe=n_severe,
-            amount=float(amount), status=status,
-            complaint_ids=tuple(sorted(table.complaint_ids[i] for i in members))))
-    penalties.sort(key=lambda p: (-p.amount, p.responsible, p.station_id))
-    return ComplaintAnalysis(
+    rates = (policy.escalation.repeat_penalty, policy.escalation.severe_penalty)
+    tally = _PenaltyTally()
+    for i in sorted((*repeat_rows, *severe_rows)):
+        severe = levels[i] == EscalationLevel.SEVERE
+        tally.add(str(responsible[i]), str(stations[i]), repeat=int(not severe),
+                  severe=int(severe), complaint_ids=(table.complaint_ids[i],))
+    analysis = ComplaintAnalysis(
         period=period, complaints=len(rows),
-        by_type=FrozenDict(dict(sorted(by_type.items(), key=lambda kv: (-kv[1], kv[0])))),
-        by_level=FrozenDict(by_level), stations=shares,
-        repeat=tuple(table.escalation(cid) for cid in repeat_ids),
-        severe=tuple(table.escalation(cid) for cid in severe_ids),
-        penalties=tuple(penalties), special_period=record_only, report=table.report)
+        by_type=_by_type(Counter(str(types[i]) for i in rows)),
+        by_level=FrozenDict(by_level),
+        stations=_shares(Counter(str(stations[i]) for i in rows), _volumes(volume, period)),
+        repeat=tuple(table.escalation(table.complaint_ids[i]) for i in repeat_rows),
+        severe=tuple(table.escalation(table.complaint_ids[i]) for i in severe_rows),
+        penalties=tally.rows(_status(record_only), rates), special_period=record_only,
+        report=table.report)
+    return _Partial(analysis=analysis, repeat_rows=repeat_rows, severe_rows=severe_rows,
+                    rates=rates)
+
+
+def _merge_analyses(
+        parts: Sequence[tuple[_Partial, NDArray[np.int64], NDArray[np.int64]]], *,
+        volumes: Mapping[str, float]) -> ComplaintAnalysis:
+    """Merge the analyses of disjoint customer partitions into the whole's analysis.
+
+    Each part is ``(_analysed(part_complaints, part_callbacks, period=P, policy=POL,
+    volume=None, special_period=S, now=NOW), complaint_rows, callback_rows)``:
+    ``complaint_rows[i]`` / ``callback_rows[i]`` is the row, in the WHOLE complaints /
+    callbacks table, of row ``i`` of the part's table. Every customer's complaints, and
+    the callbacks about them, must sit in exactly one part (escalation only looks at a
+    customer's own complaints and at the callbacks about a complaint); other callbacks
+    may sit anywhere. The result equals ``complaint_analysis(whole_complaints,
+    whole_callbacks, period=P, policy=POL, volume=volumes, now=NOW)``:
+
+    - counts are summed; stations are re-ranked from the summed counts and *volumes*;
+    - repeat and severe complaints are put back in the whole's row order, and the
+      report's issues (``row`` is a callback row) renumbered to the whole's callback
+      rows and re-sorted, ``rows_in`` / ``rows_valid`` summed;
+    - penalty rows of one (responsible, station) are merged and their amounts
+      recomputed from the policy's rates (summing the parts' float amounts could be
+      off in the last bit).
+
+    A part's :class:`_Partial` carries what the analysis alone does not say: the table
+    rows of its escalations and the penalty rates.
+
+    Raises:
+        ValueError: no parts; parts of different periods, penalty status or rates; a
+            part whose ``callback_rows`` do not match its report; or a bad volume (as
+            :func:`complaint_analysis`).
+    """
+    if not parts:
+        raise ValueError("no analyses to merge: 'parts' is empty")
+    first = parts[0][0].analysis
+    for index, (partial, _, callback_rows) in enumerate(parts):
+        analysis = partial.analysis
+        if len(callback_rows) != analysis.report.rows_in:
+            raise ValueError(f"part {index} has {len(callback_rows)} callback rows but its "
+                             f"report read {analysis.report.rows_in} callbacks")
+        if analysis.period != first.period:
+            raise ValueError(f"cannot merge analyses of different periods: part {index} is "
+                             f"of {analysis.period}, part 0 of {first.period}")
+        if analysis.special_period != first.special_period:
+            raise ValueError(f"cannot merge analyses of different penalty status: part "
+                             f"{index} has special_period={analysis.special_period}, part 0 "
+                             f"{first.special_period}")
+        if partial.rates != parts[0][0].rates:
+            raise ValueError(f"cannot merge analyses of different penalty rates: part "
+                             f"{index} has {partial.rates}, part 0 {parts[0][0].rates}")
+
+    by_type, per_station = Counter[str](), Counter[str]()
+    by_level = Counter[EscalationLevel]()
+    repeat: list[tuple[int, Escalation]] = []
+    severe: list[tuple[int, Escalation]] = []
+    tally = _PenaltyTally()
+    issues: list[ValidationIssue] = []
+    for data, complaint_rows, callback_rows in parts:
+        analysis = data.analysis
+        by_type.update(analysis.by_type)
+        per_station.update({s.station_id: s.complaints for s in analysis.stations})
+        by_level.update(analysis.by_level)
+        repeat.extend(zip(_global(complaint_rows, data.repeat_rows), analysis.repeat))
+        severe.extend(zip(_global(complaint_rows, data.severe_rows), analysis.severe))
+        for row in analysis.penalties:
+            tally.add(row.responsible, row.station_id, repeat=row.repeat, severe=row.severe,
+                      complaint_ids=row.complaint_ids)
+        issues.extend(attrs.evolve(issue, row=int(callback_rows[issue.row]))
+                      for issue in analysis.report.issues)
+    reports = [data.analysis.report for data, _, _ in parts]
+    return ComplaintAnalysis(
+        period=first.period, complaints=sum(data.analysis.complaints for data, _, _ in parts),
+        by_type=_by_type(by_type),
+        by_level=FrozenDict({level: by_level[level] for level in EscalationLevel}),
+        stations=_shares(per_station, _volumes(volumes, first.period)),
+        repeat=tuple(e for _, e in sorted(repeat, key=lambda pair: pair[0])),
+        severe=tuple(e for _, e in sorted(severe, key=lambda pair: pair[0])),
+        penalties=tally.rows(_status(first.special_period), parts[0][0].rates),
+        special_period=first.special_period,
+        # As escalate_table sorts its issues; rows_valid counts each callback once, and
+        # every callback is in exactly one part, so both counts add up.
+        report=ValidationReport(table=first.report.table,
+                                rows_in=sum(r.rows_in for r in reports),
+                                rows_valid=sum(r.rows_valid for r in reports),
+                                issues=tuple(sorted(issues, key=lambda x: (x.row, x.code)))))
+
+
+@final
+@attrs.frozen(kw_only=True)
+class _Partial:
+    """An analysis and what :func:`_merge_analyses` needs to merge it exactly."""
+
+    analysis: ComplaintAnalysis
+    repeat_rows: tuple[int, ...]  # complaint-table rows of ComplaintAnalysis.repeat
+    severe_rows: tuple[int, ...]  # … and of ComplaintAnalysis.severe
+    rates: tuple[float, float]    # the policy's repeat and severe penalty
+
+
+@attrs.define
+class _PenaltyTally:
+    """Repeat and severe complaints per (responsible, station), as the penalty rows count them."""
+
+    repeat: Counter[tuple[str, str]] = attrs.field(factory=Counter)
+    severe: Counter[tuple[str, str]] = attrs.field(factory=Counter)
+    ids: dict[tuple[str, str], list[str]] = attrs.field(factory=dict)
+
+    def add(self, responsible: str, station: str, *, repeat: int, severe: int,
+            complaint_ids: Iterable[str]) -> None:
+        """Count *repeat* and *severe* complaints (with their ids) for one person's station."""
+        key = (responsible, station)
+        self.repeat[key] += repeat
+        self.severe[key] += severe
+        self.ids.setdefault(key, []).extend(complaint_ids)
+
+    def rows(self, status: PenaltyStatus, rates: tuple[float, float]) -> tuple[PenaltyRow, ...]:
+        """The penalty rows, largest amount first, then by person and station."""
+        repeat_penalty, severe_penalty = rates
+        out = []
+        for (person, station), ids in self.ids.items():
+            n_repeat, n_severe = self.repeat[(person, station)], self.severe[(person, station)]
+            out.append(PenaltyRow(
+                responsible=person, station_id=station, repeat=n_repeat, severe=n_severe,
+                amount=float(n_repeat * repeat_penalty + n_severe * severe_penalty),
+                status=status, complaint_ids=tuple(sorted(ids))))
+        return tuple(sorted(out, key=lambda p: (-p.amount, p.responsible, p.station_id)))
+
+
+def _status(record_only: bool) -> PenaltyStatus:
+    """The penalty status of a period: RECORD_ONLY in a special period."""
+    return PenaltyStatus.RECORD_ONLY if record_only else PenaltyStatus.ENFORCED
+
+
+def _by_type(counts: Mapping[str, int]) -> FrozenDict[str, int]:
+    """Counts per complaint type, most frequent first, then by type."""
+    return FrozenDict(dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))))
+
+
+def _shares(per_station: Mapping[str, int],
+            volumes: Mapping[str, float]) -> tuple[StationShare, ...]:
+    """Ranked shares of the stations with complaints or with a volume."""
+    counts = {station: n for station, n in per_station.items() if n}
+    return _ranked({sid: counts.get(sid, 0) for sid in set(counts) | set(volumes)}, volumes)
+
+
+def _global(rows: NDArray[np.int64], local: tuple[int, ...]) -> list[int]:
+    """The whole table's rows of a part's *local* rows."""
+    return [int(rows[i]) for i in local]
 
 
 def _volumes(volume: TicketTable | OrderTable | Mapping[str, float] | None,
              period: Period) -> dict[str, float]:
+    """Each station's volume in *period*, validated (``{}`` without a volume)."""
     if volume is None:
         return {}
     start, end = int(period.start.timestamp()), int(period.end.timestamp())
@@ -256,6 +405,7 @@ def _volumes(volume: TicketTable | OrderTable | Mapping[str, float] | None,
 
 
 def _ranked(counts: Mapping[str, int], volumes: Mapping[str, float]) -> tuple[StationShare, ...]:
+    """Shares ranked lowest first, ties sharing a rank; stations without volume last."""
     rows = []
     for station, n in counts.items():
         vol = volumes.get(station, 0.0)

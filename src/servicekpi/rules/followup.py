@@ -225,21 +225,7 @@ class FollowUpPlan:
                  presorted: bool = False) -> None:
         # Label columns hold int codes into ``labels`` (-1 = None): sorting and slicing
         # move integers, and strings are decoded only when asked for.
-        if presorted:
-            self._columns = dict(columns)
-        else:
-            order, done = _plan_order(columns)
-            rest = [name for name in columns if name not in done]
-
-            def gather(name: str) -> NDArray[Any]:
-                return _gather(columns[name], order)
-
-            if len(order) >= _PARALLEL_ROWS:  # numpy's take releases the GIL
-                with ThreadPoolExecutor(max_workers=2) as pool:
-                    done.update(zip(rest, pool.map(gather, rest), strict=True))
-            else:
-                done.update((name, gather(name)) for name in rest)
-            self._columns = {name: done[name] for name in columns}
+        self._columns = dict(columns) if presorted else _sorted_columns(columns)[1]
         for array in self._columns.values():
             array.flags.writeable = False
         self._labels = dict(labels)
@@ -329,6 +315,23 @@ class FollowUpPlan:
 
     def __repr__(self) -> str:
         return f"<FollowUpPlan: {len(self)} contacts, {len(self.overdue())} overdue>"
+
+
+def _sorted_columns(columns: Mapping[str, NDArray[Any]]
+                    ) -> tuple[NDArray[np.intp], dict[str, NDArray[Any]]]:
+    """The plan order of *columns* (:func:`_plan_order`) and the columns gathered in it."""
+    order, done = _plan_order(columns)
+    rest = [name for name in columns if name not in done]
+
+    def gather(name: str) -> NDArray[Any]:
+        return _gather(columns[name], order)
+
+    if len(order) >= _PARALLEL_ROWS:  # numpy's take releases the GIL
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            done.update(zip(rest, pool.map(gather, rest), strict=True))
+    else:
+        done.update((name, gather(name)) for name in rest)
+    return order, {name: done[name] for name in columns}
 
 
 def _gather(values: NDArray[Any], order: NDArray[np.intp]) -> NDArray[Any]:
@@ -764,11 +767,17 @@ def _pick(labelled: tuple[NDArray[np.int64], list[str]],
     return labelled[0][mask], labelled[1]
 
 
+def _unsolved_mask(callbacks: CallbackTable) -> NDArray[np.bool_]:
+    """Which callbacks are unsolved ones on tickets (each triggers ``report-unanswered``)."""
+    return np.asarray(
+        (callbacks["outcome"] == list(CallbackOutcome).index(CallbackOutcome.UNSOLVED))
+        & (callbacks["subject"] == list(CallbackSubject).index(CallbackSubject.TICKET)))
+
+
 def _unsolved(callbacks: CallbackTable, tickets: TicketTable
               ) -> tuple[NDArray[np.bool_], NDArray[np.int64]]:
     """Unsolved callbacks on tickets (a mask) and their tickets' rows (-1 = unknown)."""
-    unsolved = (callbacks["outcome"] == list(CallbackOutcome).index(CallbackOutcome.UNSOLVED)) \
-        & (callbacks["subject"] == list(CallbackSubject).index(CallbackSubject.TICKET))
+    unsolved = _unsolved_mask(callbacks)
     subject = _decode_some(callbacks, "subject_id", unsolved)
     ticket_codes = tickets.codes_of("ticket_id", [str(s) for s in subject])
     code_to_row = np.full(len(tickets.labels("ticket_id")) + 1, -1, dtype=np.int64)
@@ -1024,6 +1033,225 @@ def _substitute(assignee: NDArray[np.int32], start: NDArray[np.int64],
             out[away] = agents.code(stand_in)
             substitute_for[away] = codes[0]
     return out, substitute_for
+
+
+# --------------------------------------------------------------------------- merging
+
+# Where plan_followups takes each rule's subject codes from: the tickets' id block, single
+# labels coded in first-appearance order among the unsolved callbacks, the customers' id
+# block. Events and maintenance code single labels that every customer's part shares
+# (an event's id, in event order), which the parts' plans do not carry: not mergeable.
+_FROM_TICKETS, _FROM_CALLBACKS, _FROM_CUSTOMERS, _UNMERGEABLE = range(4)
+_SUBJECT_SOURCE: Final = np.array([
+    _FROM_CALLBACKS if rule == "report-unanswered"
+    else _UNMERGEABLE if rule.startswith(("event-", "maintenance-"))
+    else _FROM_TICKETS if subject is CallbackSubject.TICKET else _FROM_CUSTOMERS
+    for rule, (_, subject) in _RULES.items()], dtype=np.int8)
+_NEVER: Final = np.iinfo(np.int64).max
+
+
+def _merge_plans(parts: Sequence[tuple[FollowUpPlan, CallbackTable | None, NDArray[np.int64]]]
+                 ) -> tuple[FollowUpPlan, NDArray[np.intp]]:
+    """The plan of the whole data, merged from the plans of its customer partitions.
+
+    Each part is ``(plan, callbacks, callback_rows)``: the :func:`plan_followups` plan of
+    one partition, the callbacks it was planned with (``None``: none) and, for each of
+    their rows, its position in the whole callbacks input. The partitions must hold every
+    record of a customer in exactly one part: tickets, customers and complaints by
+    customer, a callback with its subject's customer (the ticket's, the complaint's, the
+    customer itself; unknown subjects all in one part), each table in the whole input's
+    relative order; the roster (``agents``), ``now`` and the policy the same in every part,
+    and no events or maintenance.
+
+    Returns the merged plan, equal to :func:`plan_followups` of the whole data (every
+    column decoded, row by row, in the same order), and ``order``: merged row *k* is row
+    ``order[k]`` of the parts' plans concatenated in part order, so per-row results of the
+    parts follow with ``np.concatenate(results)[order]`` (e.g. :func:`reconcile`'s
+    ``status_codes``: a subject's calls and callbacks all sit in one part).
+
+    The whole plan sorts by window start, rule, subject code and customer code (missing:
+    0), then row. Each rule takes its subject codes from one source, and each source's
+    codes are in an order the parts can rebuild: ticket and customer ids in label order
+    (id labels in Python's string order, as tables read from values or frames and the
+    synthetic data have them), unsolved callbacks' subjects by their first row in the whole callbacks
+    input. A subject sits in one part, so rows tied on all four keys are one part's, in
+    its order. The merge recodes the parts' labels in those orders (label ranks from one
+    stable sort of the distinct labels, no per-row look-ups), concatenates the columns
+    and sorts them as the plan itself does.
+
+    Raises:
+        ValueError: no parts; parts planned at another ``now``, in another zone or with
+            other columns; callbacks and ``callback_rows`` of different lengths; event or
+            maintenance contacts; a report on a callback its part does not hold; id labels
+            not in string order; parts whose rows leave their own order once merged (a
+            subject in two parts, callback rows not increasing).
+    """
+    if not parts:
+        raise ValueError("no plans to merge: _merge_plans needs at least one part")
+    plans = [plan for plan, _, _ in parts]
+    head = plans[0]
+    for i, (plan, callbacks, rows) in enumerate(parts):
+        if (plan.now, plan.tz) != (head.now, head.tz):
+            raise ValueError(f"plans to merge must share now and tz: part {i} has "
+                             f"now={plan.now}, tz={plan.tz!r}; part 0 now={head.now}, "
+                             f"tz={head.tz!r}")
+        if plan.columns != head.columns:
+            raise ValueError(f"plans to merge must share their columns: part {i} has "
+                             f"{plan.columns}, part 0 {head.columns}")
+        held = 0 if callbacks is None else len(callbacks)
+        if len(rows) != held:
+            raise ValueError(f"part {i} has {held} callbacks but {len(rows)} callback rows")
+    subjects = [_subject_codes(plan, i) for i, plan in enumerate(plans)]
+    customers = [_customer_codes(plan) for plan in plans]
+
+    tickets, ticket_ranks = _ranked([named[_FROM_TICKETS] for _, named in subjects])
+    _require_increasing(ticket_ranks, "ticket id")
+    # the distinct reported labels, then ordered by their first unsolved callback
+    unsolved, unsolved_index = _ranked([named[_FROM_CALLBACKS] for _, named in subjects])
+    first = np.full(len(unsolved), _NEVER, dtype=np.int64)
+    for i, ((_, callbacks, rows), (_, named)) in enumerate(zip(parts, subjects, strict=True)):
+        np.minimum.at(first, unsolved_index[i],
+                      _first_unsolved(named[_FROM_CALLBACKS], callbacks, rows, i))
+    by_first = np.argsort(first, kind="stable")
+    unsolved_ranks = np.empty(len(unsolved), dtype=np.int64)
+    unsolved_ranks[by_first] = np.arange(len(unsolved))
+    # Customers, ranked once for both columns: per part the subjects, the customer ids
+    # and the smallest id, the whole table's code 0 that a missing customer ties with.
+    names, customer_ranks = _ranked([group for (_, named), (_, used, smallest)
+                                     in zip(subjects, customers, strict=True)
+                                     for group in (named[_FROM_CUSTOMERS], used, smallest)])
+    _require_increasing(customer_ranks[0::3], "customer id")  # the subjects
+    _require_increasing(customer_ranks[1::3], "customer id")  # the customer ids
+
+    n_tickets, n_unsolved = len(tickets), len(unsolved)
+    maps: dict[str, list[NDArray[np.int32]]] = {name: [] for name in FollowUpPlan._LABELLED}
+    agents: dict[Any, int] = {}
+    for i, plan in enumerate(plans):
+        # each table ends in a -1 for the code -1 (no label)
+        (size, codes), (customer_codes, _, _) = subjects[i][0], customers[i]
+        subject = np.full(size + 1, -1, dtype=np.int32)
+        subject[codes[_FROM_TICKETS]] = ticket_ranks[i]
+        subject[codes[_FROM_CALLBACKS]] = n_tickets + unsolved_ranks[unsolved_index[i]]
+        subject[codes[_FROM_CUSTOMERS]] = n_tickets + n_unsolved + customer_ranks[3 * i]
+        maps["subject_id"].append(subject)
+        customer = np.full(len(plan._codes("customer_id")[1]) + 1, -1, dtype=np.int32)
+        customer[customer_codes] = customer_ranks[3 * i + 1]
+        maps["customer_id"].append(customer)
+        for name in ("assignee", "substitute_for"):
+            maps[name].append(np.array([agents.setdefault(a, len(agents))
+                                        for a in plan._codes(name)[1]] + [-1], dtype=np.int32))
+    columns = {name: np.concatenate([maps[name][i][plan._codes(name)[0]] if name in maps
+                                     else plan[name] for i, plan in enumerate(plans)])
+               for name in head.columns}
+    order, merged = _sorted_columns(columns)
+    _check_part_order(order, [len(plan) for plan in plans])
+    agent_labels = tuple(agents)
+    subject_labels = np.concatenate([tickets, unsolved[by_first], names])
+    labels = {"subject_id": tuple(subject_labels.tolist()), "customer_id": tuple(names.tolist()),
+              "assignee": agent_labels, "substitute_for": agent_labels}
+    return FollowUpPlan(merged, labels, now=head.now, tz=head.tz, presorted=True), order
+
+
+def _subject_codes(plan: FollowUpPlan, part: int
+                   ) -> tuple[tuple[int, dict[int, NDArray[np.intp]]],
+                              dict[int, NDArray[np.object_]]]:
+    """A part's subject vocabulary size and, per subject source, the codes its rows use
+    (ascending) and their labels."""
+    codes, labels = plan._codes("subject_id")
+    source = _SUBJECT_SOURCE[plan["rule"]]
+    if (source == _UNMERGEABLE).any():
+        raise ValueError(f"part {part} has event or maintenance contacts: their subjects "
+                         f"are shared by every customer's part, so the plans cannot be "
+                         f"merged")
+    # A code lies in one source's labels (a block or the single labels), so one scatter
+    # files every code used; code -1 (no subject) lands in the spare last slot.
+    of_code = np.full(len(labels) + 1, -1, dtype=np.int8)
+    of_code[codes] = source
+    of_code = of_code[:-1]
+    used = np.flatnonzero(of_code >= 0)
+    named, kinds = _labels_of(labels, used), of_code[used]
+    sources = (_FROM_TICKETS, _FROM_CALLBACKS, _FROM_CUSTOMERS)
+    return ((len(labels), {kind: used[kinds == kind] for kind in sources}),
+            {kind: named[kinds == kind] for kind in sources})
+
+
+def _customer_codes(plan: FollowUpPlan
+                    ) -> tuple[NDArray[np.intp], NDArray[np.object_], NDArray[np.object_]]:
+    """A part's customer codes in use (ascending), their labels, and its smallest label."""
+    codes, labels = plan._codes("customer_id")
+    seen = np.zeros(len(labels) + 1, dtype=bool)
+    seen[codes] = True  # code -1 marks the spare last slot
+    used = np.flatnonzero(seen[:-1])
+    # the first label is the smallest when the labels are in order (checked on those used)
+    return used, _labels_of(labels, used), np.array(labels[:1], dtype=object)
+
+
+def _labels_of(labels: Sequence[Any], codes: NDArray[np.intp]) -> NDArray[np.object_]:
+    """``labels[codes]`` as an object array."""
+    # A part's plan may carry a whole table's labels (tables split with take keep them):
+    # reading only the few used is then cheaper than converting them all.
+    if 2 * len(codes) < len(labels):
+        return np.array([labels[code] for code in codes.tolist()], dtype=object)
+    return np.array(labels, dtype=object)[codes]
+
+
+def _ranked(groups: Sequence[NDArray[np.object_]]
+            ) -> tuple[NDArray[np.object_], list[NDArray[np.int64]]]:
+    """The distinct labels of *groups* in string order, and each group's labels' indices
+    among them."""
+    labels = np.concatenate([np.zeros(0, dtype=object), *groups])
+    # stable = timsort for objects: the parts' runs, each already sorted, merge in
+    # near-linear time (np.unique's sort does not see them and is ten times slower)
+    order = np.argsort(labels, kind="stable")
+    ordered = labels[order]
+    new = np.ones(len(ordered), dtype=bool)
+    new[1:] = ordered[1:] != ordered[:-1]
+    index = np.empty(len(labels), dtype=np.int64)
+    index[order] = np.cumsum(new) - 1
+    return ordered[new], np.split(index, np.cumsum([len(g) for g in groups])[:-1].tolist())
+
+
+def _require_increasing(ranks: Sequence[NDArray[np.int64]], what: str) -> None:
+    """Fail unless each part's label ranks, in code order, strictly increase."""
+    # The whole plan orders ids by code, the merge by label: the same only when codes
+    # follow the labels (a table built from Coded ids keeps the caller's label order).
+    for part, group in enumerate(ranks):
+        if (np.diff(group) <= 0).any():
+            raise ValueError(f"part {part}: {what} labels are not in string order, so the "
+                             f"whole plan's order cannot be rebuilt from the labels")
+
+
+def _first_unsolved(labels: NDArray[np.object_], callbacks: CallbackTable | None,
+                    rows: NDArray[np.int64], part: int) -> NDArray[np.int64]:
+    """For each reported subject label of a part, the first row of the whole callbacks
+    input holding an unsolved callback on it (the order plan_followups codes them in)."""
+    if not len(labels):
+        return np.zeros(0, dtype=np.int64)
+    if callbacks is None:
+        raise ValueError(f"part {part} reports unsolved callbacks but has no callbacks")
+    mask = _unsolved_mask(callbacks)
+    codes = callbacks["subject_id"][mask]
+    first = np.full(len(callbacks.labels("subject_id")) + 1, _NEVER, dtype=np.int64)
+    np.minimum.at(first, codes[codes >= 0], np.asarray(rows, dtype=np.int64)[mask][codes >= 0])
+    found = first[callbacks.codes_of("subject_id", labels.tolist())]  # -1: the spare slot
+    if (found == _NEVER).any():
+        label = labels[int(np.argmax(found == _NEVER))]
+        raise ValueError(f"part {part} reports an unsolved callback on {label!r} that its "
+                         f"callbacks do not hold")
+    return found
+
+
+def _check_part_order(order: NDArray[np.intp], lengths: Sequence[int]) -> None:
+    """Fail unless every part's rows keep their own order in the merged *order*."""
+    # Each part's plan is sorted by the same keys, so merged, its rows must come in their
+    # order; when not, the parts' codes disagree with the merged ones and the merge is
+    # wrong: grouped by part (stably), the merged rows must be 0, 1, 2, ...
+    part_of = np.repeat(np.arange(len(lengths), dtype=np.min_scalar_type(len(lengths))),
+                        lengths)[order]
+    if not np.array_equal(order[np.argsort(part_of, kind="stable")], np.arange(len(order))):
+        raise ValueError("the parts' rows leave their own order once merged: the parts "
+                         "must split the data by customer (each subject in one part), "
+                         "with id labels in string order and callback rows increasing")
 
 
 # --------------------------------------------------------------------------- reconcile

@@ -56,7 +56,7 @@ from servicekpi.domain import Appraisal, AppraisalTrack, Period, RaterRole, Role
 from servicekpi.exceptions import PolicyError, SchemaError, UnknownKeyError
 from servicekpi.metrics import KPIS, KpiPanel, kpi_panel
 from servicekpi.policy import COMPONENTS, Policy
-from servicekpi.tables import ValidationIssue, ValidationReport
+from servicekpi.tables import TicketTable, ValidationIssue, ValidationReport
 
 __all__ = ("Explanation", "ScoreLine", "Scorecard", "score_agents")
 
@@ -306,6 +306,10 @@ class Scorecard:
 # --------------------------------------------------------------------------- scoring
 
 
+NO_ROSTER: Final = ("scoring needs the roster: dataset.agents is empty (roles, teams and "
+                    "tracks come from it)")
+
+
 def score_agents(dataset: Dataset, *, period: Period, policy: Policy | None = None,
                  panel: KpiPanel | None = None) -> Scorecard:
     """Score every agent of ``dataset.agents`` for *period*.
@@ -338,11 +342,17 @@ def score_agents(dataset: Dataset, *, period: Period, policy: Policy | None = No
 
     .. versionadded:: 0.1
     """
+    return _score(dataset, period=period, policy=policy, panel=panel, mix=None)
+
+
+def _score(dataset: Dataset, *, period: Period, policy: Policy | None, panel: KpiPanel | None,
+           mix: _TicketMix | None) -> Scorecard:
+    """:func:`score_agents`, with the ticket mix given when the tickets are not at hand
+    (``servicekpi.dask`` adds it up over partitions)."""
     policy = Policy.default() if policy is None else policy
     roster = dataset.agents
     if len(roster) == 0:
-        raise SchemaError("scoring needs the roster: dataset.agents is empty (roles, teams "
-                          "and tracks come from it)")
+        raise SchemaError(NO_ROSTER)
     agent_ids = tuple(str(a) for a in roster.decode("agent_id"))
     n = len(agent_ids)
     position = {agent: i for i, agent in enumerate(agent_ids)}
@@ -359,7 +369,9 @@ def score_agents(dataset: Dataset, *, period: Period, policy: Policy | None = No
     elif panel.by != ("agent",):
         raise SchemaError(f"'panel' must be grouped by agent (got by={panel.by!r})")
 
-    tickets_in, type_counts = _ticket_mix(dataset, period, position, issues)
+    if mix is None:
+        mix = _TicketMix.of(dataset.tickets, period)
+    tickets_in, type_counts = _mix_matrix(mix, position, issues)
     kpi_names, kpi_score, kpi_lines = _kpi_part(panel, agent_ids, roles, type_counts,
                                                 policy)
     appraisal_score, appraisal_lines = _appraisal_part(dataset.appraisals, period, position,
@@ -416,32 +428,66 @@ def score_agents(dataset: Dataset, *, period: Period, policy: Policy | None = No
                      lines=FrozenDict(lines), report=report)
 
 
-def _ticket_mix(dataset: Dataset, period: Period, position: Mapping[str, int],
+@attrs.frozen(kw_only=True)
+class _TicketMix:
+    """Tickets of a period per agent id and service type, and each agent's first ticket
+    (table row, ticket id): adds up over any parts of the tickets."""
+
+    counts: FrozenDict[str, tuple[int, ...]]  # agent id -> tickets per service type
+    first: FrozenDict[str, tuple[int, str]]  # agent id -> (row, ticket id) of the first
+
+    def __add__(self, other: _TicketMix) -> _TicketMix:
+        counts = dict(self.counts)
+        for agent, more in other.counts.items():
+            counts[agent] = tuple(a + b for a, b in zip(counts[agent], more, strict=True)) \
+                if agent in counts else more
+        first = dict(self.first)
+        for agent, seen in other.first.items():
+            first[agent] = min(first[agent], seen) if agent in first else seen
+        return _TicketMix(counts=FrozenDict(counts), first=FrozenDict(first))
+
+    @classmethod
+    def of(cls, tickets: TicketTable, period: Period,
+           rows: NDArray[np.int64] | None = None) -> _TicketMix:
+        """The mix of *tickets* (opened in *period*); *rows*: each row's number in the
+        whole table, when *tickets* is a part of it."""
+        start, end = int(period.start.timestamp()), int(period.end.timestamp())
+        opened = tickets["opened_at"]
+        selected = np.flatnonzero((opened >= start) & (opened < end)
+                                  & (tickets["agent_id"] >= 0))
+        labels = tickets.labels("agent_id")
+        codes = tickets["agent_id"][selected].astype(np.int64)
+        types = len(ServiceType)
+        flat = codes * types + tickets["service_type"][selected].astype(np.int64)
+        matrix = np.bincount(flat, minlength=len(labels) * types).reshape(len(labels), types)
+        present, first = np.unique(codes, return_index=True)
+        first_rows = selected[first]
+        ids = tickets.labels("ticket_id")
+        id_codes = tickets["ticket_id"][first_rows].tolist()
+        numbers = (first_rows if rows is None else rows[first_rows]).tolist()
+        return cls(counts=FrozenDict({labels[c]: tuple(matrix[c].tolist())
+                                      for c in present.tolist()}),
+                   first=FrozenDict({labels[c]: (row, ids[t]) for c, row, t in zip(
+                       present.tolist(), numbers, id_codes, strict=True)}))
+
+
+def _mix_matrix(mix: _TicketMix, position: Mapping[str, int],
                 issues: list[ValidationIssue]) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-    """Tickets of the period per roster agent and per (agent, service type)."""
-    tickets = dataset.tickets
-    start, end = int(period.start.timestamp()), int(period.end.timestamp())
-    opened = tickets["opened_at"]
-    selected = (opened >= start) & (opened < end)
-    labels = tickets.labels("agent_id")
-    to_roster = np.array([position.get(label, -1) for label in labels] + [-1], dtype=np.int64)
-    codes = to_roster[np.where(tickets["agent_id"] < 0, len(labels), tickets["agent_id"])]
-    n, types = len(position), len(ServiceType)
-    unknown = selected & (codes < 0)
-    if unknown.any():
-        missing_codes, first_rows, counts = np.unique(tickets["agent_id"][unknown],
-                                                      return_index=True, return_counts=True)
-        rows = np.flatnonzero(unknown)[first_rows]
-        for code, row, count in zip(missing_codes.tolist(), rows.tolist(), counts.tolist(),
-                                    strict=True):
-            issues.append(ValidationIssue(
-                row=row, key=str(tickets.decode("ticket_id")[row]), field="agent_id",
-                value=labels[code], code="unknown_agent",
-                rule=f"an agent of the roster ({count} ticket(s) of the period not scored)"))
-    keep = selected & (codes >= 0)
-    flat = codes[keep] * types + tickets["service_type"][keep].astype(np.int64)
-    mix = np.bincount(flat, minlength=n * types).reshape(n, types).astype(np.float64)
-    return mix.sum(axis=1).astype(np.int64), mix
+    """Tickets of the period per roster agent and per (agent, service type); an issue
+    for each agent of the tickets who is not on the roster (in id order)."""
+    mix_rows = np.zeros((len(position), len(ServiceType)), dtype=np.float64)
+    for agent in sorted(mix.counts):
+        counts = mix.counts[agent]
+        at = position.get(agent)
+        if at is not None:
+            mix_rows[at] = counts
+            continue
+        row, ticket = mix.first[agent]
+        issues.append(ValidationIssue(
+            row=row, key=ticket, field="agent_id", value=agent, code="unknown_agent",
+            rule=f"an agent of the roster ({sum(counts)} ticket(s) of the period not "
+                 f"scored)"))
+    return mix_rows.sum(axis=1).astype(np.int64), mix_rows
 
 
 def _kpi_part(panel: KpiPanel, agent_ids: Sequence[str], roles: Sequence[Role | None],

@@ -373,74 +373,123 @@ def team_targets(dataset: Dataset, *, period: Period,
     if not isinstance(dataset, Dataset):
         raise TypeError(f"'dataset' must be a Dataset (got {type(dataset).__name__})")
     policy = _period_and_policy(period, policy)
-    rows = _ticket_rows(dataset.tickets, period, policy)
-    rows.append(_base_customers(dataset.tickets, period, policy))
-    training_rows, validation = _training_rows(dataset.trainings, period, policy)
+    return _team_report(_TicketFacts.of(dataset.tickets, period, policy), dataset.trainings,
+                        period, policy)
+
+
+def _team_report(facts: _TicketFacts, trainings: Sequence[Training], period: Period,
+                 policy: Policy) -> TeamReport:
+    """The report from the tickets' facts (whole or summed over customer-disjoint parts)."""
+    rows = _ticket_rows(facts, period, policy)
+    rows.append(_base_customers(facts, period, policy))
+    training_rows, validation = _training_rows(trainings, period, policy)
     rows.extend(training_rows)
     return TeamReport(period=period, rows=tuple(rows), validation=validation)
 
 
-def _ticket_rows(tickets: TicketTable, period: Period, policy: Policy) -> list[TargetRow]:
+@attrs.frozen(kw_only=True)
+class _TicketFacts:
+    """The counts behind the ticket rows of :func:`team_targets`: they add up exactly
+    over parts that split the tickets by customer (``base_customers`` is a distinct
+    count, so only parts with disjoint customers add up)."""
+
+    tickets: int = 0  # opened in the period
+    cents: tuple[int, int, int, int] = (0, 0, 0, 0)  # revenue by category, whole cents
+    jobs: tuple[int, int, int, int] = (0, 0, 0, 0)  # tickets recording revenue, ditto
+    # rated, satisfied, resolved repairs, rework, resolved claims, approved claims
+    facts: tuple[int, int, int, int, int, int] = (0, 0, 0, 0, 0, 0)
+    base_customers: int = 0  # distinct customers with a ticket in the base window
+    base_tickets: int = 0  # tickets in the base window
+    earliest: int | None = None  # the earliest opening of any ticket
+
+    def __add__(self, other: _TicketFacts) -> _TicketFacts:
+        earliest = [e for e in (self.earliest, other.earliest) if e is not None]
+
+        def add(a: tuple[int, ...], b: tuple[int, ...]) -> Any:
+            return tuple(x + y for x, y in zip(a, b, strict=True))
+
+        return _TicketFacts(
+            tickets=self.tickets + other.tickets, cents=add(self.cents, other.cents),
+            jobs=add(self.jobs, other.jobs), facts=add(self.facts, other.facts),
+            base_customers=self.base_customers + other.base_customers,
+            base_tickets=self.base_tickets + other.base_tickets,
+            earliest=min(earliest) if earliest else None)
+
+    @classmethod
+    def of(cls, tickets: TicketTable, period: Period, policy: Policy) -> _TicketFacts:
+        """The facts of *tickets* for *period*."""
+        start, end = to_epoch(period.start), to_epoch(period.end)
+        selected = _selected(tickets, start, end)
+        whole = bool(selected.all())
+
+        def col(name: str) -> NDArray[Any]:
+            array = tickets[name]
+            return array if whole else array[selected]
+
+        n_tickets = int(np.count_nonzero(selected))
+        service_type = col("service_type")
+        repair = service_type == _TYPES.index(ServiceType.REPAIR)
+        claim = service_type == _TYPES.index(ServiceType.WARRANTY_CLAIM)
+        # Revenue by category, in whole cents: 0 insurance job, 1 other repair,
+        # 2 other warranty claim, 3 anything else; -1 = no revenue recorded.
+        revenue = col("revenue")
+        category = np.where(col("insurance"), 0, np.where(repair, 1, np.where(claim, 2, 3)))
+        category = np.where(~np.isnan(revenue), category, -1)
+        cents = np.rint(group_sum(category, _cents(revenue), 4)).astype(np.int64)
+        jobs = group_count(category, 4)
+        resolved_at = col("resolved_at")
+        resolved = (resolved_at != MISSING) & (resolved_at < end)
+        satisfaction = col("satisfaction")
+        rated = ~np.isnan(satisfaction)
+        with np.errstate(invalid="ignore"):
+            satisfied = rated & (satisfaction >= policy.satisfied_threshold)
+        repaired = resolved & repair
+        claims = resolved & claim
+        facts = [rated, satisfied, repaired, repaired & col("rework"), claims,
+                 claims & col("claim_approved")]
+        zero = np.zeros(n_tickets, dtype=np.int32)
+        counted = [int(c) for c in group_counts(zero, facts, 1)[:, 0]]
+
+        window = _selected(tickets, _window_start(period, BASE_CUSTOMER_DAYS), end)
+        seen = group_count(tickets["customer_id"], len(tickets.labels("customer_id")),
+                           window) > 0
+        opened = tickets["opened_at"]
+        c, j, f = cents.tolist(), jobs.tolist(), counted
+        return cls(tickets=n_tickets, cents=(c[0], c[1], c[2], c[3]),
+                   jobs=(j[0], j[1], j[2], j[3]), facts=(f[0], f[1], f[2], f[3], f[4], f[5]),
+                   base_customers=int(np.count_nonzero(seen)),
+                   base_tickets=int(np.count_nonzero(window)),
+                   earliest=int(opened.min()) if len(opened) else None)
+
+
+def _ticket_rows(facts: _TicketFacts, period: Period, policy: Policy) -> list[TargetRow]:
     team = policy.team
     months = _months(period)
     label = period.label
-    start, end = to_epoch(period.start), to_epoch(period.end)
-    selected = _selected(tickets, start, end)
-    whole = bool(selected.all())
-
-    def col(name: str) -> NDArray[Any]:
-        array = tickets[name]
-        return array if whole else array[selected]
-
-    n_tickets = int(np.count_nonzero(selected))
+    n_tickets = facts.tickets
     covered = n_tickets > 0
-    service_type = col("service_type")
-    insurance = col("insurance")
-    repair = service_type == _TYPES.index(ServiceType.REPAIR)
-    claim = service_type == _TYPES.index(ServiceType.WARRANTY_CLAIM)
-
-    # Revenue by category, in whole cents: 0 insurance job, 1 other repair,
-    # 2 other warranty claim, 3 anything else; -1 = no revenue recorded.
-    revenue = col("revenue")
-    recorded = ~np.isnan(revenue)
-    category = np.where(insurance, 0, np.where(repair, 1, np.where(claim, 2, 3)))
-    category = np.where(recorded, category, -1)
-    cents_by = np.rint(group_sum(category, _cents(revenue), 4)).astype(np.int64)
-    jobs = group_count(category, 4)
-    has_revenue = bool(recorded.any())
+    cents_by, jobs = facts.cents, facts.jobs
+    has_revenue = sum(jobs) > 0
+    n_rated, n_satisfied, n_repaired, n_rework, n_claims, n_approved = facts.facts
 
     def money(cents: int) -> float | None:
         return cents / 100 if has_revenue else None
-
-    resolved_at = col("resolved_at")
-    resolved = (resolved_at != MISSING) & (resolved_at < end)
-    satisfaction = col("satisfaction")
-    rated = ~np.isnan(satisfaction)
-    with np.errstate(invalid="ignore"):
-        satisfied = rated & (satisfaction >= policy.satisfied_threshold)
-    repaired = resolved & repair
-    claims = resolved & claim
-    facts = [rated, satisfied, repaired, repaired & col("rework"), claims,
-             claims & col("claim_approved")]
-    zero = np.zeros(n_tickets, dtype=np.int32)
-    n_rated, n_satisfied, n_repaired, n_rework, n_claims, n_approved = (
-        int(c) for c in group_counts(zero, facts, 1)[:, 0])
 
     def rate(hits: int, total: int) -> float | None:
         return hits / total if total else None
 
     def per_job(code: int) -> float | None:
         # cents / jobs first: one rounding of the exact mean, then to currency units.
-        return int(cents_by[code]) / int(jobs[code]) / 100 if jobs[code] else None
+        return cents_by[code] / jobs[code] / 100 if jobs[code] else None
 
     days = _working_days(policy, period)
     opened_in = f"opened in {label}"
     yearly = f"yearly target × {months}/12"
     no_revenue = "" if has_revenue else " (no ticket records revenue)"
-    total_cents = int(cents_by.sum())
+    total_cents = sum(cents_by)
     rows = [
         _target_row("revenue", team.revenue * months / 12, money(total_cents), "currency",
-                    f"Σ revenue of the {int(jobs.sum())} of {n_tickets} tickets {opened_in} "
+                    f"Σ revenue of the {sum(jobs)} of {n_tickets} tickets {opened_in} "
                     f"that record revenue{no_revenue}, exact to the cent; {yearly}."),
         _target_row("insurance_revenue", team.insurance_revenue * months / 12,
                     money(int(cents_by[0])), "currency",
@@ -486,21 +535,15 @@ def _cents(amounts: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.rint(np.nan_to_num(amounts) * 100.0)
 
 
-def _base_customers(tickets: TicketTable, period: Period, policy: Policy) -> TargetRow:
-    start, end = _window_start(period, BASE_CUSTOMER_DAYS), to_epoch(period.end)
-    window = _selected(tickets, start, end)
-    n_labels = len(tickets.labels("customer_id"))
-    codes = tickets["customer_id"]
-    seen = group_count(codes, n_labels, window) > 0
-    distinct = int(np.count_nonzero(seen))
-    opened = tickets["opened_at"]
-    earliest = (f"earliest ticket opened {_local_date(int(opened.min()), period)}"
-                if len(opened) else "no ticket at all")
+def _base_customers(facts: _TicketFacts, period: Period, policy: Policy) -> TargetRow:
+    distinct = facts.base_customers
+    earliest = (f"earliest ticket opened {_local_date(facts.earliest, period)}"
+                if facts.earliest is not None else "no ticket at all")
     basis = (f"distinct customers with a ticket opened in the {BASE_CUSTOMER_DAYS} days "
              f"before {period.end.date().isoformat()}, counting only the tickets in the "
              f"data ({earliest}); target not pro-rated.")
     return _target_row("base_customers", float(policy.team.base_customers),
-                       float(distinct) if window.any() else None, "customers", basis)
+                       float(distinct) if facts.base_tickets else None, "customers", basis)
 
 
 def _local_date(epoch: int, period: Period) -> str:
