@@ -412,6 +412,18 @@ class TestEvaluate:
         assert want.loyalty.report.issues and want.scorecard.report.rows_in
         assert_same_evaluation(got, want)
 
+    def test_missing_tables_count_as_empty(self) -> None:
+        """As a Dataset holds empty tables where none are given."""
+        data = synth.month(seed=23, tickets=300, agents=4, stations=1)
+        assert data.period is not None
+        got, reports = skd.evaluate(dask_of(data.tickets, 3), period=data.period,
+                                    agents=data.agents)
+        assert {name: r.rows_in for name, r in reports.items()} == {
+            "tickets": 300, "callbacks": 0, "complaints": 0, "orders": 0, "customers": 0}
+        want = evaluate(Dataset(tickets=data.tickets, agents=data.agents), period=data.period)
+        assert len(want.followups) and want.loyalty.report.issues  # customers unknown
+        assert_same_evaluation(got, want)
+
     def test_errors(self) -> None:
         data = synth.month(seed=22, tickets=50, agents=2, stations=1)
         assert data.period is not None

@@ -11,7 +11,7 @@ import re
 import zlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pytest
@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from servicekpi import synth
 from servicekpi.calendar import WorkCalendar, to_epoch
 from servicekpi.dataset import Dataset
-from servicekpi.domain import Agent, Callback, CallbackSubject, Customer, Ticket
+from servicekpi.domain import Callback, CallbackSubject, Customer, Ticket
 from servicekpi.policy import Policy
 from servicekpi.rules.followup import (
     CustomerEvent,
@@ -42,6 +42,11 @@ from servicekpi.tables import (
     CustomerTable,
     TicketTable,
 )
+
+if TYPE_CHECKING:
+    from test_followup import ROSTER as FOLLOWUP_ROSTER
+else:
+    from tests.test_followup import ROSTER as FOLLOWUP_ROSTER
 
 POLICY = Policy.default()
 SHANGHAI = "Asia/Shanghai"
@@ -195,17 +200,8 @@ NOW = _at(2026, 10, 20, 10)  # Tuesday
 DONE = _at(2026, 10, 13, 11)  # Tuesday: four unsolved callbacks in this same second
 
 
-def _agent(agent_id: str, role: str = "service_advisor",
-           supervisor: str | None = None) -> Agent:
-    return Agent(agent_id=agent_id, name="", role=role, team_id="TM1", station_id="S1",
-                 supervisor_id=supervisor)
-
-
 # report to SUP-1; A-3 has no supervisor (keeps its reports); K-1, K-2 clerks.
-ROSTER = AgentTable.from_records([
-    _agent("A-1", supervisor="SUP-1"), _agent("A-2", supervisor="SUP-1"), _agent("A-3"),
-    _agent("K-1", role="followup_clerk"), _agent("K-2", role="followup_clerk"),
-    _agent("SUP-1", role="service_manager")])
+ROSTER = FOLLOWUP_ROSTER
 
 
 def _ticket(ticket_id: str, customer: str, *, opened: datetime,
