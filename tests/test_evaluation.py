@@ -39,8 +39,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import attrs
+import numpy as np
 import pytest
 
+from servicekpi import kpi_panel, synth
 from servicekpi.dataset import Dataset
 from servicekpi.domain import (
     Agent,
@@ -912,3 +915,22 @@ class TestErrors:
         assert NOVEMBER.end == ev.now
         plan = [c for c in ev.consequences if c.kind is PLAN][0]
         assert datetime(2025, 12, 8, 0, 0, tzinfo=SHANGHAI) == plan.due
+
+
+class TestEventsMeasuredOnce:
+    """With events, both panels come from one measurement of the SLA clocks and equal
+    the panels kpi_panel measures on its own."""
+
+    def test_panels_equal_kpi_panel_with_events(self) -> None:
+        data = synth.month(seed=9, tickets=1_500, agents=10, stations=2)
+        assert data.period is not None
+        history = synth.events(data.tickets, seed=9)
+        ev = evaluate(attrs.evolve(data, events=history), period=data.period)
+        for panel, by in ((ev.panel, "agent"), (ev.team_panel, "team")):
+            want = kpi_panel(data.tickets, period=data.period, by=by,
+                             callbacks=data.callbacks, complaints=data.complaints,
+                             orders=data.orders, events=history)
+            assert want.keys == panel.keys
+            assert np.nansum(want.denominator("sla_next_reply_rate")) > 0
+            for name in want.names:
+                assert np.array_equal(want[name], panel[name], equal_nan=True), name

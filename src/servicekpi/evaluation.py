@@ -33,7 +33,7 @@ from servicekpi._frozen import FrozenDict
 from servicekpi.dataset import Dataset
 from servicekpi.domain import Period, enums
 from servicekpi.exceptions import EvaluationFormatError, InvalidRecordError, NaiveDatetimeError
-from servicekpi.metrics import KpiPanel, kpi_panel
+from servicekpi.metrics import KpiPanel, _clocks_of, _panel
 from servicekpi.policy import LoyaltyPolicy, Policy
 from servicekpi.rules.analysis import (
     ComplaintAnalysis,
@@ -229,10 +229,12 @@ def evaluate(dataset: Dataset, *, period: Period, policy: Policy | None = None,
     .. versionadded:: 0.1
     """
     policy, now, cards = _arguments(period, policy, now, history)
-    panel, team_panel = (kpi_panel(dataset.tickets, period=period, by=by, policy=policy,
-                                   callbacks=dataset.callbacks,
-                                   complaints=dataset.complaints, orders=dataset.orders,
-                                   events=dataset.events)
+    # The SLA clocks do not depend on the grouping: measured once for both panels.
+    clocks = None if dataset.events is None else _clocks_of(
+        dataset.tickets, dataset.events, period=period, policy=policy)
+    panel, team_panel = (_panel(dataset.tickets, period=period, by=by, policy=policy,
+                                callbacks=dataset.callbacks, complaints=dataset.complaints,
+                                orders=dataset.orders, events=dataset.events, clocks=clocks)
                          for by in ("agent", "team"))
     scorecard = score_agents(dataset, period=period, policy=policy, panel=panel)
     plan = plan_followups(dataset.tickets, dataset.customers, now=now, policy=policy,

@@ -669,6 +669,16 @@ def kpi_panel(tickets: TicketTable, *, period: Period, by: str | Sequence[str] =
 
     .. versionadded:: 0.1
     """
+    return _panel(tickets, period=period, by=by, policy=policy, callbacks=callbacks,
+                  complaints=complaints, orders=orders, events=events, clocks=None)
+
+
+def _panel(tickets: TicketTable, *, period: Period, by: str | Sequence[str],
+           policy: Policy | None, callbacks: CallbackTable | None,
+           complaints: ComplaintTable | None, orders: OrderTable | None,
+           events: TicketEventTable | None, clocks: _Measured | None) -> KpiPanel:
+    """:func:`kpi_panel`, with the SLA clocks of *events* given when already measured
+    (:func:`_clocks_of`: they do not depend on the grouping)."""
     _check_table("tickets", tickets, TicketTable)
     for name, table, kind in (("callbacks", callbacks, CallbackTable),
                               ("complaints", complaints, ComplaintTable),
@@ -697,11 +707,9 @@ def kpi_panel(tickets: TicketTable, *, period: Period, by: str | Sequence[str] =
         aux["complaints"] = _complaint_codes(complaints, dims, linked, period, start, end)
     if orders is not None:
         aux["orders"] = _order_codes(orders, dims, linked, period, start, end)
-    clocks = None
     if events is not None:
-        in_period = (opened >= start) & (opened < end)
-        clocks = _measure(tickets, events, now=end, inclusive=False, policy=policy,
-                          ticket_mask=in_period, report=False)
+        if clocks is None:
+            clocks = _clocks_of(tickets, events, period=period, policy=policy)
         aux["clocks"] = (_clock_codes(clocks, dims),
                          np.ones(clocks.credit_agent.size, dtype=bool))
 
@@ -740,6 +748,15 @@ def kpi_panel(tickets: TicketTable, *, period: Period, by: str | Sequence[str] =
         numerators=_frozen({n: acc.numerators[n][rows] for n in names}),
         denominators=_frozen({n: acc.denominators[n][rows] for n in names}),
         unattributed=FrozenDict(unattributed))
+
+
+def _clocks_of(tickets: TicketTable, events: TicketEventTable, *, period: Period,
+               policy: Policy) -> _Measured:
+    """The SLA clocks of the period's tickets, judged at its end (every grouping's)."""
+    start, end = int(period.start.timestamp()), int(period.end.timestamp())
+    opened = tickets["opened_at"]
+    return _measure(tickets, events, now=end, inclusive=False, policy=policy,
+                    ticket_mask=(opened >= start) & (opened < end), report=False)
 
 
 def _check_table(name: str, table: object, kind: type[Table]) -> None:
