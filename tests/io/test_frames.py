@@ -193,6 +193,21 @@ class TestRoundTrip:
         other = frames._backend_codes(series)
         if other is not None:  # the backend's rank may disagree with Python: then None
             assert (codes.tolist(), labels) == (other[0].tolist(), other[1])
+        array = pa.array(values, type=pa.string())
+        for found in (frames._sorted_codes(array), frames._dictionary_codes(array)):
+            assert (codes.tolist(), labels) == (found[0].tolist(), found[1])
+
+    def test_mostly_distinct_columns_are_ranked_by_a_sort(
+            self, monkeypatch: pytest.MonkeyPatch) -> None:
+        ids = [f"T-{i:06d}" for i in range(70_000)][::-1]
+        series = nw.from_native(pd.DataFrame({"x": [*ids, None]}), eager_only=True)["x"]
+
+        def not_this_way(array: Any) -> Any:
+            raise AssertionError("a mostly distinct column was hash-encoded")
+
+        monkeypatch.setattr(frames, "_dictionary_codes", not_this_way)
+        codes, labels = frames._arrow_codes(series) or (np.zeros(0), [])
+        assert labels == sorted(ids) and codes[0] == 69_999 and codes[-1] == -1
 
     def test_without_pyarrow_the_backend_codes_the_same(
             self, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -238,9 +238,10 @@ def _coded(series: Series, column: Column) -> Coded | None:
 
 
 def _arrow_codes(text: Series) -> tuple[NDArray[np.int64], list[Any]] | None:
-    """Codes and sorted labels by Arrow's hash encoding and sort (C++, no Python per
-    row); ``None`` without pyarrow. Arrow orders strings by their UTF-8 bytes, which is
-    the order of their code points: Python's order."""
+    """Codes and sorted labels by Arrow (C++, no Python per row); ``None`` without
+    pyarrow. Arrow orders strings by their UTF-8 bytes, which is the order of their code
+    points: Python's order. Mostly distinct columns (ticket ids) are ranked by one sort;
+    the others hash-encoded, then only their distinct values sorted."""
     try:
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -251,6 +252,42 @@ def _arrow_codes(text: Series) -> tuple[NDArray[np.int64], list[Any]] | None:
         array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
     if pa.types.is_null(array.type):  # every value null
         return np.full(len(array), -1, dtype=np.int64), []
+    head = array.slice(0, _SAMPLE)
+    distinct = pc.count_distinct(head).as_py()
+    if len(array) > _SAMPLE and distinct > 0.9 * (len(head) - head.null_count):
+        return _sorted_codes(array)
+    return _dictionary_codes(array)
+
+
+# Rows looked at to tell a mostly distinct column (a sort ranks it faster than a hash
+# table of millions of strings, 1 s against 3 s at 10 M ids) from a repetitive one.
+_SAMPLE: Final = 65_536
+
+
+def _sorted_codes(array: Any) -> tuple[NDArray[np.int64], list[Any]]:
+    """Dense ranks from one sort of the values (nulls sort last: code -1)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    order = pc.sort_indices(array).to_numpy()
+    n = len(array) - array.null_count
+    codes = np.full(len(array), -1, dtype=np.int64)
+    if not n:
+        return codes, []
+    values = array.take(pa.array(order[:n]))
+    change = np.empty(n, dtype=bool)
+    change[0] = True
+    change[1:] = pc.not_equal(values.slice(1), values.slice(0, n - 1)) \
+        .to_numpy(zero_copy_only=False)
+    codes[order[:n]] = np.cumsum(change) - 1
+    return codes, values.filter(pa.array(change)).to_pylist()
+
+
+def _dictionary_codes(array: Any) -> tuple[NDArray[np.int64], list[Any]]:
+    """Codes from Arrow's hash dictionary, its distinct values sorted."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     encoded = array.dictionary_encode()
     dictionary = encoded.dictionary
     order = pc.sort_indices(dictionary).to_numpy()
