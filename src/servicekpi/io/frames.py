@@ -254,13 +254,14 @@ def _arrow_codes(text: Series) -> tuple[NDArray[np.int64], list[Any]] | None:
         return np.full(len(array), -1, dtype=np.int64), []
     head = array.slice(0, _SAMPLE)
     distinct = pc.count_distinct(head).as_py()
-    if len(array) > _SAMPLE and distinct > 0.9 * (len(head) - head.null_count):
+    if len(array) > _SAMPLE and distinct >= 0.995 * (len(head) - head.null_count):
         return _sorted_codes(array)
     return _dictionary_codes(array)
 
 
-# Rows looked at to tell a mostly distinct column (a sort ranks it faster than a hash
-# table of millions of strings, 1 s against 3 s at 10 M ids) from a repetitive one.
+# Rows looked at to tell a distinct column (a sort ranks 10 M ticket ids in 1 s, a hash
+# table of them takes 3 s) from a repetitive one. Customer ids, four tickets each, look
+# 97 % distinct in such a sample and hash faster: only a nearly all-distinct head sorts.
 _SAMPLE: Final = 65_536
 
 
