@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -25,6 +26,7 @@ else:
     from tests.test_metrics import Month, months
 from servicekpi import (  # noqa: E402
     AgentTable,
+    Policy,
     CallbackTable,
     ComplaintTable,
     CustomerTable,
@@ -410,6 +412,28 @@ class TestEvaluate:
         assert [(i.row, i.code) for i in reports["tickets"].issues] == [
             (3, "unknown_choice"), (700, "unknown_choice"), (1_200, "unique")]
         assert want.loyalty.report.issues and want.scorecard.report.rows_in
+        assert_same_evaluation(got, want)
+
+    def test_another_policy(self) -> None:
+        """The policy reaches every pass: thresholds, penalties, loyalty, report date."""
+        data = synth.month(seed=24, tickets=600, agents=6, stations=2)
+        assert data.period is not None
+        default = Policy.default()
+        policy = default.replace(
+            satisfied_threshold=3.0,
+            loyalty=attrs.evolve(default.loyalty, loyal_min_visits=2, lost_max_visits=1),
+            escalation=attrs.evolve(default.escalation, enforce_penalties=False,
+                                    repeat_penalty=0.7))
+        frames = {name: frame_of(getattr(data, name)) for name in FRAMES}
+        now = data.period.end - timedelta(days=3)
+        got, _ = skd.evaluate(dd.from_pandas(frames["tickets"], npartitions=3),
+                              period=data.period, agents=data.agents, ratings=data.ratings,
+                              appraisals=data.appraisals, trainings=data.trainings,
+                              policy=policy, now=now,
+                              **{name: dd.from_pandas(frames[name], npartitions=2)
+                                 for name in FRAMES[1:]})
+        want = evaluate(in_memory(frames, data), period=data.period, policy=policy, now=now)
+        assert want.complaints.special_period
         assert_same_evaluation(got, want)
 
     def test_missing_tables_count_as_empty(self) -> None:
