@@ -45,7 +45,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from servicekpi._frozen import FrozenDict
-from servicekpi.dataset import Dataset
+from servicekpi.dataset import Dataset, _empty
 from servicekpi.domain import Appraisal, CallbackSubject, Period, Training
 from servicekpi.evaluation import MonthlyEvaluation, _arguments
 from servicekpi.exceptions import InvalidChoiceError, MissingExtraError, SchemaError
@@ -208,8 +208,8 @@ def evaluate(tickets: Any, *, period: Period, agents: AgentTable, customers: Any
         raise TypeError(f"'agents' must be an AgentTable (got {type(agents).__name__})")
     if not len(agents):
         raise SchemaError(NO_ROSTER)
-    small = Dataset(tickets=_empty_table(TicketTable), agents=agents,
-                    ratings=_empty_table(RatingTable) if ratings is None else ratings,
+    small = Dataset(tickets=_empty(TicketTable)(), agents=agents,
+                    ratings=_empty(RatingTable)() if ratings is None else ratings,
                     appraisals=appraisals, trainings=trainings)
     for name in ("customers", "callbacks", "complaints", "orders"):
         if frames[name] is None:  # a Dataset holds an empty table there
@@ -369,10 +369,6 @@ def _merged_loyalty(parts: list[_CustomerPart], to_table: dict[str, _TableRows],
 def _empty_frame(kind: type[Table]) -> Any:
     return pd.DataFrame({c.name: pd.Series([], dtype=object) for c in kind.SCHEMA.columns
                          if c.required})
-
-
-def _empty_table(kind: type[T]) -> T:
-    return kind.from_columns({c.name: [] for c in kind.SCHEMA.columns if c.required})[0]
 
 
 def _check_frames(given: dict[str, Any]) -> None:
