@@ -506,7 +506,8 @@ def _subject_prefix(value: Any) -> str:
 
 def _numbered(frames: dict[str, Any]) -> dict[str, tuple[Any, int, dict[int, str]]]:
     """Each frame with its global row numbers, its number of rows and its later repeats
-    of an id (row -> id), in two passes over the inputs whatever their number.
+    of an id (row -> id), in two passes over the inputs whatever their number (a third
+    reads the rows of repeated ids, only when there are any).
 
     Row numbers (partition lengths, then offsets) let a rejected row be reported where
     it stands in the input, wherever the shuffle takes it. A repeat is an id seen on an
